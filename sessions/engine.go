@@ -9,7 +9,6 @@ package sessions
 
 import (
 	"math"
-	"sort"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -123,7 +122,7 @@ func New(cfg config.Config, listener Listener, onGuestEvicted func(id string)) *
 		e.listener = nopListener{}
 	}
 	for _, pc := range cfg.Participants {
-		p := newParticipant(pc.ID, pc.Name, false, zonesFor(cfg, pc))
+		p := newParticipant(pc.ID, pc.Name, false, Zones(cfg.ZonesFor(pc.ID)))
 		for _, d := range pc.Devices {
 			p.devices[d] = &strap{battery: -1}
 			e.byDevice[d] = p
@@ -151,18 +150,6 @@ func New(cfg config.Config, listener Listener, onGuestEvicted func(id string)) *
 		e.equipByID[ec.ID] = eq
 	}
 	return e
-}
-
-func zonesFor(cfg config.Config, pc config.Participant) Zones {
-	zones := make(Zones, len(cfg.Zones))
-	copy(zones, cfg.Zones)
-	for i := range zones {
-		if v, ok := pc.Zones[zones[i].ID]; ok {
-			zones[i].Min = v
-		}
-	}
-	sort.SliceStable(zones, func(i, j int) bool { return zones[i].Min < zones[j].Min })
-	return zones
 }
 
 func newParticipant(id, name string, guest bool, zones Zones) *participant {
@@ -289,7 +276,7 @@ func (e *Engine) lookup(deviceID string, create bool) *participant {
 	if !create {
 		return nil
 	}
-	p := newParticipant(id, "Guest "+deviceID, true, zonesFor(e.cfg, config.Participant{}))
+	p := newParticipant(id, "Guest "+deviceID, true, Zones(e.cfg.ZonesFor(id)))
 	p.devices[deviceID] = &strap{battery: -1}
 	e.guests.Add(id, p)
 	return p

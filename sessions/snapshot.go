@@ -65,11 +65,14 @@ func (e *Engine) participantState(p *participant) ParticipantState {
 		ps.Devices = append(ps.Devices, id)
 	}
 	sort.Strings(ps.Devices)
+	// Coins keep the last session's total until the participant joins the
+	// next one, so Home Assistant's total_increasing sensor does not drop
+	// to zero between sessions.
+	ps.Coins = p.coins
 	if e.session == nil || !p.onRoster {
 		return ps
 	}
 	ps.Status = e.statusAt(p, e.clock)
-	ps.Coins = p.coins
 	// The heart rate shown is the latest sample while it is fresh; an idle
 	// participant shows none rather than a stale value.
 	if ps.Status == StatusActive {

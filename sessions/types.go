@@ -133,7 +133,7 @@ type EquipmentPoint struct {
 }
 
 // Summary is the saved record of one session. Its JSON form is documented
-// in docs/session-summary.md.
+// in docs/sessions.md (section "Summary file").
 type Summary struct {
 	SessionID      string               `json:"session_id"`
 	StartedAt      time.Time            `json:"started_at"`
