@@ -57,7 +57,7 @@ func documentedSource(e entity) string {
 	case fromAvailability:
 		return "`bridge/availability`"
 	case toCommand:
-		return "publishes `" + e.press + "` to `session/command`"
+		return "publishes `" + e.press + "` to `session/set`"
 	}
 	return "`" + e.field + "` in `" + documentedStateTopics[e.owner] + "`"
 }

@@ -67,9 +67,9 @@ func (t Topics) BridgeState() string { return t.base + "/bridge/state" }
 // SessionStatePayload.
 func (t Topics) SessionState() string { return t.base + "/session/state" }
 
-// SessionCommand returns <base>/session/command, where the Home Assistant
+// SessionCommand returns <base>/session/set, where the Home Assistant
 // buttons publish CommandStart or CommandEnd.
-func (t Topics) SessionCommand() string { return t.base + "/session/command" }
+func (t Topics) SessionCommand() string { return t.base + "/session/set" }
 
 // ParticipantState returns <base>/participant/<pid>/state, the JSON rendered
 // by ParticipantStatePayload.

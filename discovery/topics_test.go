@@ -11,7 +11,7 @@ func TestTopicsLayout(t *testing.T) {
 		{topics.BridgeAvailability(), "fitbridge/bridge/availability"},
 		{topics.BridgeState(), "fitbridge/bridge/state"},
 		{topics.SessionState(), "fitbridge/session/state"},
-		{topics.SessionCommand(), "fitbridge/session/command"},
+		{topics.SessionCommand(), "fitbridge/session/set"},
 		{topics.ParticipantState("alex"), "fitbridge/participant/alex/state"},
 		{topics.ParticipantAvailability("alex"), "fitbridge/participant/alex/availability"},
 		{topics.DeviceState(mac), "fitbridge/device/" + macSlug + "/state"},

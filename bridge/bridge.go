@@ -1,0 +1,269 @@
+// Package bridge connects fitbridge to an MQTT broker: it reads heart-rate
+// and vibration messages, drives the session engine with them, and publishes
+// Home Assistant discovery, availability and state.
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fitbridge/fitbridge/config"
+	"github.com/fitbridge/fitbridge/discovery"
+	"github.com/fitbridge/fitbridge/metrics"
+	"github.com/fitbridge/fitbridge/sessions"
+)
+
+// Defaults for Options fields left at zero.
+const (
+	DefaultQueueLen        = 4096
+	DefaultPublishInterval = time.Second
+	DefaultKeepSummaries   = 32
+)
+
+const (
+	availabilityOnline  = "online"
+	availabilityOffline = "offline"
+	// reasonTooLarge is the invalid-reading reason for payloads over the
+	// size limit, which are dropped before parsing.
+	reasonTooLarge = "too_large"
+	// reasonRetained is the invalid-reading reason for retained heart-rate
+	// messages, which are old readings and never live ones.
+	reasonRetained = "retained"
+	// shutdownTimeout bounds the final publishes and the disconnect.
+	shutdownTimeout = 5 * time.Second
+)
+
+// Options configures a Bridge.
+type Options struct {
+	Config  config.Config
+	Version string
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	// Listener, if not nil, also hears every session event (the chart feed).
+	Listener sessions.Listener
+	// DataDir is where session summaries are written; empty writes none.
+	DataDir string
+	// EventClock makes time move only with the event times of readings,
+	// never with the wall clock. Replays set it so their result does not
+	// depend on the replay speed.
+	EventClock bool
+	// QueueLen bounds the input queue between the MQTT client and the
+	// engine; zero means DefaultQueueLen.
+	QueueLen int
+	// PublishInterval is how often changed states are published; zero
+	// means DefaultPublishInterval.
+	PublishInterval time.Duration
+	// KeepSummaries bounds the summaries kept for Summaries; zero means
+	// DefaultKeepSummaries.
+	KeepSummaries int
+}
+
+// Bridge runs the MQTT side of fitbridge and owns the session engine.
+type Bridge struct {
+	cfg     config.Config
+	opts    Options
+	log     *slog.Logger
+	limiter *rateLimitedLog
+	metrics *metrics.Metrics
+	topics  discovery.Topics
+	builder *discovery.Builder
+
+	input       chan inbound
+	commands    chan func()
+	reconnected chan struct{}
+	out         *outbox
+	wg          sync.WaitGroup
+
+	// processed counts input messages handled by the engine loop or
+	// dropped before it; dropped counts the latter alone.
+	processed atomic.Uint64
+	dropped   atomic.Uint64
+	connected atomic.Bool
+	lastLoop  atomic.Int64 // Unix ns of the engine loop's last pass
+
+	mu        sync.Mutex
+	summaries []sessions.Summary
+
+	// Owned by the engine loop goroutine.
+	engine    *sessions.Engine
+	sensors   map[string]*sensorInput // by equipment id
+	published map[string]string       // topic -> last payload published
+	guests    map[string]bool         // guest ids with discovery published
+	evicted   []string                // guest ids evicted since the last publish
+	coins     map[string]int          // coins per participant at the last tick
+	haOnline  bool                    // Home Assistant sent its birth message
+
+	started            time.Time
+	hrPrefix, hrSuffix string // the heart-rate filter around its + wildcard
+	lastCounters       floatCounters
+}
+
+// New returns a bridge for opts. The configuration must be validated.
+func New(opts Options) (*Bridge, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	if opts.QueueLen <= 0 {
+		opts.QueueLen = DefaultQueueLen
+	}
+	if opts.PublishInterval <= 0 {
+		opts.PublishInterval = DefaultPublishInterval
+	}
+	if opts.KeepSummaries <= 0 {
+		opts.KeepSummaries = DefaultKeepSummaries
+	}
+	cfg := opts.Config
+	b := &Bridge{
+		cfg:         cfg,
+		opts:        opts,
+		log:         opts.Logger,
+		limiter:     newRateLimitedLog(opts.Logger, 10*time.Second),
+		metrics:     opts.Metrics,
+		topics:      discovery.NewTopics(cfg.BaseTopic, cfg.DiscoveryPrefix),
+		builder:     discovery.NewBuilder(cfg, opts.Version),
+		input:       make(chan inbound, opts.QueueLen),
+		commands:    make(chan func()),
+		reconnected: make(chan struct{}, 1),
+		out:         newOutbox(),
+		sensors:     make(map[string]*sensorInput),
+		published:   make(map[string]string),
+		guests:      make(map[string]bool),
+		coins:       make(map[string]int),
+		started:     time.Now(),
+	}
+	b.engine = sessions.New(cfg, b, func(id string) { b.evicted = append(b.evicted, id) })
+	for _, eq := range cfg.Equipment {
+		b.sensors[eq.ID] = newSensorInput(eq)
+	}
+	if err := b.routes(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Run connects to the broker and runs until ctx ends. Then it ends the
+// running session, publishes offline availability and disconnects.
+func (b *Bridge) Run(ctx context.Context) error {
+	connCtx, cancelConn := context.WithCancel(context.Background())
+	defer cancelConn()
+	cm, err := b.connect(connCtx)
+	if err != nil {
+		return err
+	}
+
+	stopPub := make(chan struct{})
+	pubDone := make(chan struct{})
+	go func() {
+		defer close(pubDone)
+		b.runPublisher(connCtx, stopPub, cm)
+	}()
+
+	b.loop(ctx)
+
+	// Shut down in order: stop reading, end the session, flush the
+	// outbox, say offline, disconnect.
+	b.log.Info("shutting down", "reason", context.Cause(ctx))
+	b.engine.End(sessions.EndShutdown)
+	b.publishStates(true)
+	close(stopPub)
+	<-pubDone
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancelFlush()
+	for {
+		m, ok := b.out.take()
+		if !ok {
+			break
+		}
+		b.publish(flushCtx, cm, m)
+	}
+	b.publish(flushCtx, cm, discovery.Message{
+		Topic: b.topics.BridgeAvailability(), Payload: []byte(availabilityOffline), QoS: 1, Retain: true,
+	})
+	if err := cm.Disconnect(flushCtx); err != nil && !errors.Is(err, context.Canceled) {
+		b.log.Warn("mqtt disconnect failed", "err", err)
+	}
+	cancelConn()
+	b.wg.Wait()
+	<-cm.Done()
+	b.log.Info("mqtt disconnected")
+	return nil
+}
+
+// Connected reports whether the bridge is connected and subscribed.
+func (b *Bridge) Connected() bool { return b.connected.Load() }
+
+// Ready reports whether the bridge is connected and its engine loop has
+// run within the last few publish intervals.
+func (b *Bridge) Ready() bool {
+	last := time.Unix(0, b.lastLoop.Load())
+	return b.Connected() && time.Since(last) < 5*b.opts.PublishInterval
+}
+
+// WaitConnected waits until the bridge is connected and subscribed.
+func (b *Bridge) WaitConnected(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !b.Connected() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for broker connection: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// Processed returns how many input messages the engine loop has handled,
+// dropped ones included.
+func (b *Bridge) Processed() uint64 { return b.processed.Load() }
+
+// Dropped returns how many input messages were dropped before the engine
+// loop, because they were too large or the input queue was full.
+func (b *Bridge) Dropped() uint64 { return b.dropped.Load() }
+
+// Summaries returns the summaries of the most recent sessions that ended,
+// oldest first.
+func (b *Bridge) Summaries() []sessions.Summary {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]sessions.Summary(nil), b.summaries...)
+}
+
+// Snapshot returns the engine's current state.
+func (b *Bridge) Snapshot(ctx context.Context) (sessions.Snapshot, error) {
+	var snap sessions.Snapshot
+	err := b.do(ctx, func() { snap = b.engine.Snapshot() })
+	return snap, err
+}
+
+// EndSession ends the running session for reason and publishes the result.
+func (b *Bridge) EndSession(ctx context.Context, reason sessions.EndReason) error {
+	return b.do(ctx, func() {
+		b.engine.End(reason)
+		b.publishStates(false)
+	})
+}
+
+// do runs f on the engine loop goroutine and waits for it.
+func (b *Bridge) do(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	select {
+	case b.commands <- func() { f(); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

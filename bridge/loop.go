@@ -1,0 +1,279 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/fitbridge/fitbridge/config"
+	"github.com/fitbridge/fitbridge/discovery"
+	"github.com/fitbridge/fitbridge/metrics"
+	"github.com/fitbridge/fitbridge/sessions"
+)
+
+// futureTolerance is how far ahead of the wall clock an event time may be
+// before the arrival time is used instead: a relay with a wrong clock must
+// not move the session into the future.
+const futureTolerance = 2 * time.Second
+
+// routes prepares the topic matching of input messages.
+func (b *Bridge) routes() error {
+	filter := b.cfg.HeartRate.Topic
+	before, after, found := strings.Cut(filter, "+")
+	if !found || strings.Contains(after, "+") {
+		return fmt.Errorf("heart_rate.topic %q: want exactly one + wildcard", filter)
+	}
+	b.hrPrefix, b.hrSuffix = before, after
+	return nil
+}
+
+// deviceFromTopic returns the device id that the heart-rate filter's
+// wildcard matches in topic.
+func (b *Bridge) deviceFromTopic(topic string) (string, bool) {
+	if !strings.HasPrefix(topic, b.hrPrefix) || !strings.HasSuffix(topic, b.hrSuffix) {
+		return "", false
+	}
+	id := topic[len(b.hrPrefix) : len(topic)-len(b.hrSuffix)]
+	if id == "" || strings.Contains(id, "/") {
+		return "", false
+	}
+	return id, true
+}
+
+// Accepts reports whether topic is one of the bridge's input topics, so a
+// message published on it reaches the engine loop.
+func (b *Bridge) Accepts(topic string) bool {
+	if _, ok := b.deviceFromTopic(topic); ok {
+		return true
+	}
+	if s, _ := b.sensorFor(topic); s != nil {
+		return true
+	}
+	return topic == b.topics.SessionCommand() || topic == b.topics.HomeAssistantStatus()
+}
+
+// loop is the engine loop: the only goroutine that touches the engine. It
+// returns when ctx ends.
+func (b *Bridge) loop(ctx context.Context) {
+	ticker := time.NewTicker(b.opts.PublishInterval)
+	defer ticker.Stop()
+	var republish <-chan time.Time
+
+	b.lastLoop.Store(time.Now().UnixNano())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+
+		case in := <-b.input:
+			b.advanceWall()
+			b.handle(in)
+			b.processed.Add(1)
+			b.metrics.InputQueueDepth.Set(float64(len(b.input)))
+
+		case f := <-b.commands:
+			b.advanceWall()
+			f()
+
+		case <-b.reconnected:
+			b.announce()
+
+		case <-republish:
+			republish = nil
+			b.log.Info("home assistant came online; republishing states")
+			b.published = make(map[string]string)
+			b.publishStates(false)
+
+		case now := <-ticker.C:
+			b.lastLoop.Store(now.UnixNano())
+			b.advanceWall()
+			b.publishStates(false)
+			if b.haOnline {
+				b.haOnline = false
+				// Spread the republish of many bridges after an HA restart.
+				delay := 2*time.Second + rand.N(3*time.Second)
+				republish = time.After(delay)
+			}
+		}
+	}
+}
+
+// advanceWall moves the engine to the wall clock, unless the bridge runs
+// on event time only.
+func (b *Bridge) advanceWall() {
+	if !b.opts.EventClock {
+		b.engine.Advance(time.Now())
+	}
+}
+
+// handle routes one input message to its decoder and the engine.
+func (b *Bridge) handle(in inbound) {
+	switch {
+	case in.topic == b.topics.SessionCommand():
+		b.metrics.MessagesReceived.WithLabelValues(metrics.KindCommand).Inc()
+		b.handleCommand(string(in.payload))
+
+	case in.topic == b.topics.HomeAssistantStatus():
+		b.metrics.MessagesReceived.WithLabelValues(metrics.KindHAStatus).Inc()
+		if strings.TrimSpace(string(in.payload)) == availabilityOnline {
+			b.haOnline = true
+		}
+
+	default:
+		if id, ok := b.deviceFromTopic(in.topic); ok {
+			b.metrics.MessagesReceived.WithLabelValues(metrics.KindHeartRate).Inc()
+			b.handleHeartRate(id, in)
+			return
+		}
+		if s, action := b.sensorFor(in.topic); s != nil {
+			b.metrics.MessagesReceived.WithLabelValues(metrics.KindVibration).Inc()
+			b.handleVibration(s, action, in)
+			return
+		}
+		b.metrics.MessagesReceived.WithLabelValues(metrics.KindOther).Inc()
+	}
+}
+
+func (b *Bridge) handleCommand(payload string) {
+	switch strings.ToLower(strings.TrimSpace(payload)) {
+	case "start":
+		b.log.Info("session start requested")
+		b.engine.Start()
+	case "end":
+		b.log.Info("session end requested")
+		b.engine.End(sessions.EndRequested)
+	default:
+		b.limiter.log("unknown session command; want start or end", "payload", payload)
+		b.metrics.InvalidReadings.WithLabelValues("bad_command").Inc()
+	}
+	b.publishStates(false)
+}
+
+func (b *Bridge) handleHeartRate(deviceID string, in inbound) {
+	if in.retained {
+		// A retained heart rate is some earlier reading, not a live one.
+		b.metrics.InvalidReadings.WithLabelValues(reasonRetained).Inc()
+		return
+	}
+	f := DecodeHeartRate(in.payload, b.cfg.HeartRate.Min, b.cfg.HeartRate.Max)
+	at := b.eventTime(in, f.Timestamp)
+	r := sessions.HeartRateReading{
+		DeviceID: deviceID,
+		Time:     at,
+		BPM:      f.BPM,
+		Battery:  f.Battery,
+		Invalid:  f.Invalid,
+	}
+	if f.Invalid != "" {
+		b.metrics.InvalidReadings.WithLabelValues(f.Invalid).Inc()
+	}
+	b.engine.HeartRate(r)
+	b.afterEngine()
+}
+
+func (b *Bridge) handleVibration(s *sensorInput, action bool, in inbound) {
+	at := b.eventTime(in, time.Time{})
+	rep, err := s.state.Apply(in.payload, action, at, VibrationDedup)
+	if err != nil {
+		reason := InvalidNotJSON
+		if pe, ok := err.(*PayloadError); ok {
+			reason = pe.Reason
+		}
+		b.metrics.InvalidReadings.WithLabelValues(reason).Inc()
+		b.limiter.log("invalid vibration payload", "topic", in.topic, "err", err)
+		return
+	}
+	s.seenAt = at
+	if in.retained {
+		// The merged battery and link quality are still news, but a
+		// retained vibration is an old event.
+		rep.Event, rep.Vibrating = false, nil
+	}
+	b.engine.Vibration(sessions.VibrationReading{
+		EquipmentID: s.id,
+		Time:        at,
+		Event:       rep.Event,
+		Vibrating:   rep.Vibrating,
+	})
+	b.afterEngine()
+}
+
+// eventTime picks a message's event time. With a wall clock, a time too far
+// in the future is replaced by the arrival time.
+func (b *Bridge) eventTime(in inbound, payloadTime time.Time) time.Time {
+	at, _ := EventTime(in.props, payloadTime, in.arrival)
+	if !b.opts.EventClock && at.After(in.arrival.Add(futureTolerance)) {
+		b.metrics.InvalidReadings.WithLabelValues("future_timestamp").Inc()
+		b.limiter.log("event time in the future; using arrival time", "topic", in.topic,
+			"event_time", at, "arrival", in.arrival)
+		return in.arrival
+	}
+	return at
+}
+
+// afterEngine applies side effects of the engine's last step that must not
+// wait for the next publish: discovery removal of evicted guests.
+func (b *Bridge) afterEngine() {
+	c := b.engine.Counters()
+	b.metrics.LateSamples.Add(float64(c.LateSamples) - b.lastCounters.LateSamples)
+	b.metrics.GuestsEvicted.Add(float64(c.GuestsEvicted) - b.lastCounters.GuestsEvicted)
+	b.metrics.UnknownSensors.Add(float64(c.UnknownEquipment) - b.lastCounters.UnknownEquipment)
+	b.lastCounters = floatCounters{
+		LateSamples:      float64(c.LateSamples),
+		GuestsEvicted:    float64(c.GuestsEvicted),
+		UnknownEquipment: float64(c.UnknownEquipment),
+	}
+	if len(b.evicted) > 0 {
+		b.removeGuests()
+	}
+}
+
+type floatCounters struct {
+	LateSamples, GuestsEvicted, UnknownEquipment float64
+}
+
+// sensorInput is the merged state of one equipment vibration sensor.
+type sensorInput struct {
+	id     string
+	topic  string
+	state  SensorState
+	seenAt time.Time // event time of the last valid message, zero before one
+}
+
+// report returns what Home Assistant shows of the sensor beyond the engine's
+// view of the equipment.
+func (s *sensorInput) report() discovery.SensorReport {
+	r := discovery.SensorReport{
+		Vibration:   s.state.VibrationKnown && s.state.Vibration,
+		Battery:     -1,
+		LinkQuality: -1,
+	}
+	if s.state.Battery.Known {
+		r.Battery = int(math.Round(s.state.Battery.Value))
+	}
+	if s.state.LinkQuality.Known {
+		r.LinkQuality = int(math.Round(s.state.LinkQuality.Value))
+	}
+	return r
+}
+
+func newSensorInput(eq config.Equipment) *sensorInput {
+	return &sensorInput{id: eq.ID, topic: eq.Topic}
+}
+
+// sensorFor returns the sensor whose state topic or action subtopic is
+// topic, and whether it is the action subtopic.
+func (b *Bridge) sensorFor(topic string) (*sensorInput, bool) {
+	for _, s := range b.sensors {
+		switch topic {
+		case s.topic:
+			return s, false
+		case s.topic + "/action":
+			return s, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,61 @@
+package bridge
+
+import (
+	"sync"
+
+	"github.com/fitbridge/fitbridge/discovery"
+)
+
+// outbox holds the messages waiting to be published, at most one per topic:
+// a newer state for a topic replaces the one still waiting, so a slow or
+// absent broker costs memory bounded by the number of topics, not by time.
+type outbox struct {
+	mu      sync.Mutex
+	pending map[string]discovery.Message
+	order   []string // topics in the order they first became pending
+	wake    chan struct{}
+}
+
+func newOutbox() *outbox {
+	return &outbox{
+		pending: make(map[string]discovery.Message),
+		wake:    make(chan struct{}, 1),
+	}
+}
+
+// put queues m, replacing any message still waiting for the same topic.
+func (o *outbox) put(m discovery.Message) {
+	o.mu.Lock()
+	if _, waiting := o.pending[m.Topic]; !waiting {
+		o.order = append(o.order, m.Topic)
+	}
+	o.pending[m.Topic] = m
+	o.mu.Unlock()
+
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take removes and returns the oldest waiting message.
+func (o *outbox) take() (discovery.Message, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.order) == 0 {
+		return discovery.Message{}, false
+	}
+	topic := o.order[0]
+	o.order[0] = ""
+	o.order = o.order[1:]
+	m := o.pending[topic]
+	delete(o.pending, topic)
+	return m, true
+}
+
+// len returns the number of messages waiting.
+func (o *outbox) len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.order)
+}
