@@ -176,7 +176,16 @@ func (b *Bridge) handleHeartRate(deviceID string, in inbound) {
 
 func (b *Bridge) handleVibration(s *sensorInput, action bool, in inbound) {
 	at := b.eventTime(in, time.Time{})
-	rep, err := s.state.Apply(in.payload, action, at, VibrationDedup)
+	var rep Report
+	var err error
+	if in.retained {
+		// A retained report still brings battery and link quality, but its
+		// vibration is old news: merge it without counting an event or
+		// opening the de-duplication window of a live one.
+		rep, err = s.state.ApplyRetained(in.payload, action, at)
+	} else {
+		rep, err = s.state.Apply(in.payload, action, at, VibrationDedup)
+	}
 	if err != nil {
 		reason := InvalidNotJSON
 		if pe, ok := err.(*PayloadError); ok {
@@ -188,9 +197,7 @@ func (b *Bridge) handleVibration(s *sensorInput, action bool, in inbound) {
 	}
 	s.seenAt = at
 	if in.retained {
-		// The merged battery and link quality are still news, but a
-		// retained vibration is an old event.
-		rep.Event, rep.Vibrating = false, nil
+		rep.Vibrating = nil
 	}
 	b.engine.Vibration(sessions.VibrationReading{
 		EquipmentID: s.id,
