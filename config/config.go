@@ -18,24 +18,42 @@ const (
 	DefaultLeaveAfter       = 5 * time.Minute
 	DefaultEndAfter         = 2 * time.Minute
 	DefaultStartSamples     = 3
-	DefaultLiveWindow       = 30 * time.Minute
+	DefaultLiveWindow       = 60 * time.Minute
 	DefaultHTTPListen       = "127.0.0.1:8080"
 	DefaultMaxPayloadBytes  = 64 * 1024
 	DefaultMaxGuests        = 64
 	DefaultEquipmentTimeout = 90 * time.Second
+	DefaultResumeWithin     = 10 * time.Minute
+	DefaultRestartCooldown  = 10 * time.Minute
+	DefaultMaxLateness      = 2 * time.Second
+	DefaultCheckpoint       = 15 * time.Second
+	DefaultHandoverWindow   = 5 * time.Minute
+	DefaultCoinMilestone    = 100
+	DefaultMaxHeartRateBPM  = 190
+)
+
+// Zone units: the unit of every zone lower bound, global and per participant.
+const (
+	ZoneUnitBPM     = "bpm"
+	ZoneUnitPercent = "percent" // percent of the participant's maximum heart rate
 )
 
 // Config is the whole configuration of one fitbridge instance.
 type Config struct {
-	Broker          Broker        `yaml:"broker"`
-	BaseTopic       string        `yaml:"base_topic"`
-	DiscoveryPrefix string        `yaml:"discovery_prefix"`
-	HeartRate       HeartRate     `yaml:"heart_rate"`
-	Zones           []Zone        `yaml:"zones"`
-	Participants    []Participant `yaml:"participants"`
-	Equipment       []Equipment   `yaml:"equipment"`
-	Session         Session       `yaml:"session"`
-	HTTP            HTTP          `yaml:"http"`
+	Broker          Broker    `yaml:"broker"`
+	BaseTopic       string    `yaml:"base_topic"`
+	DiscoveryPrefix string    `yaml:"discovery_prefix"`
+	HeartRate       HeartRate `yaml:"heart_rate"`
+	Zones           []Zone    `yaml:"zones"`
+	// ZoneUnit is the unit of every zone bound: ZoneUnitBPM or ZoneUnitPercent.
+	ZoneUnit string `yaml:"zone_unit"`
+	// DefaultMaxHeartRate is the maximum heart rate in bpm of guests and of
+	// participants who set none; it converts percent zone bounds to bpm.
+	DefaultMaxHeartRate float64       `yaml:"default_max_heart_rate"`
+	Participants        []Participant `yaml:"participants"`
+	Equipment           []Equipment   `yaml:"equipment"`
+	Session             Session       `yaml:"session"`
+	HTTP                HTTP          `yaml:"http"`
 	// DataDir is the folder for saved sessions. Empty means the per-user
 	// data folder (see DefaultDataDir).
 	DataDir string `yaml:"data_dir"`
@@ -77,8 +95,11 @@ type Participant struct {
 	ID      string   `yaml:"id"`
 	Name    string   `yaml:"name"`
 	Devices []string `yaml:"devices"`
-	// Zones overrides the lower bound in bpm of any zone, by zone id.
+	// Zones overrides the lower bound of any zone, by zone id, in ZoneUnit.
 	Zones map[string]float64 `yaml:"zones"`
+	// MaxHeartRate is this participant's maximum heart rate in bpm; zero
+	// means DefaultMaxHeartRate.
+	MaxHeartRate float64 `yaml:"max_heart_rate"`
 }
 
 // Equipment is a piece of gym equipment with a zigbee2mqtt vibration sensor.
@@ -104,6 +125,23 @@ type Session struct {
 	// EquipmentTimeout is how long a piece of equipment stays active after
 	// its last vibration event when the sensor sends no vibration:false.
 	EquipmentTimeout time.Duration `yaml:"equipment_timeout"`
+	// ResumeWithin is how soon after an automatic end returning readings
+	// resume the same session instead of starting a new one.
+	ResumeWithin time.Duration `yaml:"resume_within"`
+	// RestartCooldown is how long automatic starts wait after a manual end.
+	RestartCooldown time.Duration `yaml:"restart_cooldown"`
+	// MaxLateness is how late a reading may arrive and still count in its
+	// coin window; windows close this long after they end.
+	MaxLateness time.Duration `yaml:"max_lateness"`
+	// CheckpointInterval is the longest time between two checkpoints of the
+	// running session.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// HandoverWindow is how long after a strap's first reading a
+	// reassignment still moves that strap's coins to the new wearer.
+	HandoverWindow time.Duration `yaml:"handover_window"`
+	// CoinMilestone publishes an event each time a participant's coins pass
+	// a multiple of it; zero turns the events off.
+	CoinMilestone int `yaml:"coin_milestone"`
 }
 
 // HTTP is the dashboard, chart feed and metrics server.
@@ -135,16 +173,24 @@ func Default() Config {
 			Max:             DefaultHeartRateMax,
 			MaxPayloadBytes: DefaultMaxPayloadBytes,
 		},
-		Zones: DefaultZones(),
+		Zones:               DefaultZones(),
+		ZoneUnit:            ZoneUnitBPM,
+		DefaultMaxHeartRate: DefaultMaxHeartRateBPM,
 		Session: Session{
-			CoinInterval:     DefaultCoinInterval,
-			IdleAfter:        DefaultIdleAfter,
-			LeaveAfter:       DefaultLeaveAfter,
-			EndAfter:         DefaultEndAfter,
-			StartSamples:     DefaultStartSamples,
-			LiveWindow:       DefaultLiveWindow,
-			MaxGuests:        DefaultMaxGuests,
-			EquipmentTimeout: DefaultEquipmentTimeout,
+			CoinInterval:       DefaultCoinInterval,
+			IdleAfter:          DefaultIdleAfter,
+			LeaveAfter:         DefaultLeaveAfter,
+			EndAfter:           DefaultEndAfter,
+			StartSamples:       DefaultStartSamples,
+			LiveWindow:         DefaultLiveWindow,
+			MaxGuests:          DefaultMaxGuests,
+			EquipmentTimeout:   DefaultEquipmentTimeout,
+			ResumeWithin:       DefaultResumeWithin,
+			RestartCooldown:    DefaultRestartCooldown,
+			MaxLateness:        DefaultMaxLateness,
+			CheckpointInterval: DefaultCheckpoint,
+			HandoverWindow:     DefaultHandoverWindow,
+			CoinMilestone:      DefaultCoinMilestone,
 		},
 		HTTP: HTTP{Listen: DefaultHTTPListen},
 	}

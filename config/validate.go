@@ -46,7 +46,8 @@ func (c *Config) Validate() error {
 	v.checkBroker(c.Broker)
 	v.checkTopicRoots(c.BaseTopic, c.DiscoveryPrefix)
 	v.checkHeartRate(c)
-	v.checkZones(c.Zones, c.HeartRate.Max)
+	v.checkZones(c.Zones, c.zoneCeiling())
+	v.checkZoneUnit(c)
 	v.checkParticipants(c)
 	v.checkEquipment(c)
 	v.checkSession(c.Session)
@@ -193,6 +194,7 @@ func (v *validator) checkSession(s Session) {
 		v.add("session.equipment_timeout", formatDuration(s.EquipmentTimeout),
 			"must be positive", "a duration above 0")
 	}
+	v.checkSessionRecovery(s)
 }
 
 func (v *validator) checkHTTP(h HTTP) {

@@ -182,11 +182,13 @@ func (v *validator) checkZoneOverrides(c *Config, i int) {
 					"a value below "+formatFloat(zones[k+1].Min))
 			}
 		}
-		if finite(c.HeartRate.Max) && own > c.HeartRate.Max {
-			v.add(path, formatFloat(own),
-				"no valid reading can reach it, because heart_rate.max is "+
-					formatFloat(c.HeartRate.Max),
-				"a value up to heart_rate.max")
+		if ceiling := c.zoneCeiling(); finite(ceiling) && own > ceiling {
+			reason := "no valid reading can reach it, because heart_rate.max is " +
+				formatFloat(ceiling)
+			if c.ZoneUnit == ZoneUnitPercent {
+				reason = "a percent bound must be at most 100"
+			}
+			v.add(path, formatFloat(own), reason, "a value up to "+formatFloat(ceiling))
 		}
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +38,44 @@ func TestZonesForReturnsCopy(t *testing.T) {
 	zones[1].Min = 999
 	if !reflect.DeepEqual(cfg.Zones, DefaultZones()) {
 		t.Errorf("changing the result changed the configuration: %+v", cfg.Zones)
+	}
+}
+
+func TestZonesForPercentOfMaxHeartRate(t *testing.T) {
+	cfg := Default()
+	cfg.ZoneUnit = ZoneUnitPercent
+	cfg.Zones = []Zone{
+		{ID: "z1", Min: 50}, {ID: "z2", Min: 60}, {ID: "z3", Min: 70},
+		{ID: "z4", Min: 80}, {ID: "z5", Min: 90},
+	}
+	cfg.Participants = []Participant{
+		{ID: "a", Devices: []string{"1"}, MaxHeartRate: 190},
+		{ID: "b", Devices: []string{"2"}, MaxHeartRate: 187},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	wantA := []float64{95, 114, 133, 152, 171}
+	for i, z := range cfg.ZonesFor("a") {
+		if z.Min != wantA[i] {
+			t.Errorf("a: zone %s starts at %v bpm, want %v", z.ID, z.Min, wantA[i])
+		}
+	}
+	if got := cfg.ZonesFor("b")[1].Min; got != 112 {
+		t.Errorf("60%% of 187 = %v bpm, want 112 (112.2 rounded)", got)
+	}
+	if got := cfg.ZonesFor("guest-x")[0].Min; got != 95 {
+		t.Errorf("guest zone 1 = %v bpm, want 95 from default_max_heart_rate 190", got)
+	}
+}
+
+func TestPercentZonesRejectMaxHeartRateZero(t *testing.T) {
+	cfg := Default()
+	cfg.ZoneUnit = ZoneUnitPercent
+	cfg.Zones = []Zone{{ID: "z1", Min: 0}, {ID: "z2", Min: 60}}
+	cfg.DefaultMaxHeartRate = 0
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "default_max_heart_rate: invalid value 0") {
+		t.Fatalf("error = %v, want default_max_heart_rate rejected", err)
 	}
 }
