@@ -1,5 +1,5 @@
 // Package sessions is the workout session engine: roster, heart-rate zones,
-// coins, participant status, and the start and end of sessions.
+// coins, participant status, and the start, end and resumption of sessions.
 //
 // The engine is pure. It never reads the wall clock: time moves only through
 // the event times of readings and through Advance, so a replay gives the same
@@ -8,7 +8,8 @@
 package sessions
 
 import (
-	"math"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -21,36 +22,58 @@ import (
 // recent reading wins, because a loose strap reads high, not low.
 const MultiStrapWindow = 10 * time.Second
 
+// AssignGuest is the Assign target that makes a device's wearer the guest
+// participant of that device.
+const AssignGuest = "guest"
+
 // Counters are the engine's running totals of rejected or dropped input,
 // for metrics.
 type Counters struct {
 	// LateSamples counts valid samples whose coin window had already closed.
-	LateSamples uint64
+	LateSamples uint64 `json:"late_samples"`
+	// Duplicates counts valid samples seen before with the same event time
+	// and value from the same device, such as a QoS 1 redelivery.
+	Duplicates uint64 `json:"duplicates"`
 	// GuestsEvicted counts guests dropped to keep at most MaxGuests.
-	GuestsEvicted uint64
+	GuestsEvicted uint64 `json:"guests_evicted"`
 	// UnknownEquipment counts vibration readings for equipment not configured.
-	UnknownEquipment uint64
+	UnknownEquipment uint64 `json:"unknown_equipment"`
 }
+
+// ErrUnknownParticipant is returned by Assign for a target that is neither a
+// configured participant nor AssignGuest.
+var ErrUnknownParticipant = errors.New("unknown participant")
 
 // Engine runs sessions from heart-rate and vibration readings.
 type Engine struct {
 	cfg      config.Config
 	listener Listener
+	events   EventListener // nil when the listener takes no events
+	onEvict  func(id string)
 
 	clock time.Time
 
 	configured map[string]*participant // by participant id
-	byDevice   map[string]*participant // configured devices only
+	byDevice   map[string]*participant // the configured wearer of each device
+	assign     map[string]string       // device id -> participant id or AssignGuest
+	straps     map[string]*strap       // configured devices and guests' devices
 	guests     *simplelru.LRU[string, *participant]
 
 	equipment []*equipment
 	equipByID map[string]*equipment
 
 	// pending holds the valid samples heard while no session runs; a
-	// session starts once it holds Session.StartSamples of them.
+	// session starts once it holds Session.StartSamples recent ones.
 	pending []HeartRateReading
 
-	session  *session
+	session *session
+	// lastEnded is the session that ended last, kept so that it can resume.
+	lastEnded     *session
+	lastEndReason EndReason
+	lastEndAt     time.Time
+	// cooldownUntil blocks automatic starts after a requested end.
+	cooldownUntil time.Time
+
 	counters Counters
 }
 
@@ -64,41 +87,6 @@ type session struct {
 	roster       []*participant
 }
 
-type participant struct {
-	id    string
-	name  string
-	guest bool
-	zones Zones
-
-	devices map[string]*strap
-
-	// Fields below describe the running session and are reset at its start.
-	onRoster  bool
-	lastValid time.Time
-	heartRate float64
-	zone      int
-	coins     int
-
-	// winIndex is the window the current maximum belongs to; winMax is 0
-	// when that window has no valid sample.
-	winIndex int
-	winMax   float64
-
-	zoneSeconds []int // per zone index
-	samples     int
-	invalid     int
-	sumHR       float64
-	minHR       float64
-	maxHR       float64
-}
-
-type strap struct {
-	battery   int
-	lastSeen  time.Time
-	lastBPM   float64
-	lastValid time.Time
-}
-
 type equipment struct {
 	id          string
 	name        string
@@ -108,23 +96,28 @@ type equipment struct {
 }
 
 // New returns an engine for cfg, which must already be validated. The
-// listener may be nil. onGuestEvicted, if not nil, is called with the id of
-// each guest dropped to keep at most Session.MaxGuests.
+// listener may be nil; if it implements EventListener it also receives
+// events. onGuestEvicted, if not nil, is called with the id of each guest
+// dropped to keep at most Session.MaxGuests.
 func New(cfg config.Config, listener Listener, onGuestEvicted func(id string)) *Engine {
 	e := &Engine{
 		cfg:        cfg,
 		listener:   listener,
+		onEvict:    onGuestEvicted,
 		configured: make(map[string]*participant),
 		byDevice:   make(map[string]*participant),
+		assign:     make(map[string]string),
+		straps:     make(map[string]*strap),
 		equipByID:  make(map[string]*equipment),
 	}
 	if e.listener == nil {
 		e.listener = nopListener{}
 	}
+	e.events, _ = e.listener.(EventListener)
 	for _, pc := range cfg.Participants {
 		p := newParticipant(pc.ID, pc.Name, false, Zones(cfg.ZonesFor(pc.ID)))
 		for _, d := range pc.Devices {
-			p.devices[d] = &strap{battery: -1}
+			e.straps[d] = &strap{Battery: -1}
 			e.byDevice[d] = p
 		}
 		e.configured[pc.ID] = p
@@ -133,13 +126,7 @@ func New(cfg config.Config, listener Listener, onGuestEvicted func(id string)) *
 	if size < 1 {
 		size = config.DefaultMaxGuests
 	}
-	guests, err := simplelru.NewLRU(size, func(id string, p *participant) {
-		e.counters.GuestsEvicted++
-		e.dropFromRoster(p)
-		if onGuestEvicted != nil {
-			onGuestEvicted(id)
-		}
-	})
+	guests, err := simplelru.NewLRU(size, e.evictGuest)
 	if err != nil {
 		panic(err) // only for a size below 1, excluded above
 	}
@@ -152,19 +139,8 @@ func New(cfg config.Config, listener Listener, onGuestEvicted func(id string)) *
 	return e
 }
 
-func newParticipant(id, name string, guest bool, zones Zones) *participant {
-	return &participant{
-		id:      id,
-		name:    name,
-		guest:   guest,
-		zones:   zones,
-		devices: make(map[string]*strap),
-		zone:    -1,
-	}
-}
-
 // GuestID returns the participant id of a guest wearing an unknown device.
-func GuestID(deviceID string) string { return "guest-" + deviceID }
+func GuestID(deviceID string) string { return config.GuestPrefix + deviceID }
 
 // Counters returns the engine's running totals.
 func (e *Engine) Counters() Counters { return e.counters }
@@ -190,29 +166,42 @@ func (e *Engine) Advance(now time.Time) {
 func (e *Engine) HeartRate(r HeartRateReading) {
 	e.Advance(r.Time)
 
-	p := e.lookup(r.DeviceID, r.Invalid == "")
-	if p == nil {
-		return // an invalid reading from a device nobody wears
+	valid := r.Invalid == ""
+	s := e.straps[r.DeviceID]
+	if s == nil {
+		if !valid {
+			return // an invalid reading from a device nobody wears allocates nothing
+		}
+		s = &strap{Battery: -1}
 	}
-	s := p.devices[r.DeviceID]
+	p := e.wearer(r.DeviceID, true)
+	if _, known := e.straps[r.DeviceID]; !known {
+		e.straps[r.DeviceID] = s
+	}
 	if r.Battery >= 0 {
-		s.battery = r.Battery
+		s.Battery = r.Battery
 	}
-	if r.Time.After(s.lastSeen) {
-		s.lastSeen = r.Time
+	if r.Time.After(s.LastSeen) {
+		s.LastSeen = r.Time
 	}
 
-	if r.Invalid != "" {
+	if !valid {
 		if e.session != nil && p.onRoster {
 			p.invalid++
 		}
 		return
 	}
-	s.lastBPM = r.BPM
-	s.lastValid = r.Time
+	if s.duplicate(r.Time, r.BPM) {
+		e.counters.Duplicates++
+		return
+	}
+	if r.Time.After(s.LastValid) {
+		s.LastBPM = r.BPM
+		s.LastValid = r.Time
+	}
 
 	if e.session == nil {
-		e.buffer(r)
+		e.sampleWithoutSession(r)
 		return
 	}
 	e.addSample(p, r.DeviceID, r.BPM, r.Time)
@@ -239,18 +228,30 @@ func (e *Engine) Vibration(v VibrationReading) {
 	}
 }
 
-// Start starts a session now if none is running, with an empty roster.
+// Start starts a session now if none is running, with an empty roster. It
+// ignores the restart cooldown.
 func (e *Engine) Start() {
 	if e.session != nil {
 		return
 	}
-	e.startSession(e.clock)
 	e.pending = e.pending[:0]
+	e.startSession(e.clock)
+}
+
+// Resume resumes the session that ended last, whatever its end reason, and
+// reports whether there was one to resume. Windows since its end are
+// recorded as a gap.
+func (e *Engine) Resume() bool {
+	if e.session != nil || e.lastEnded == nil {
+		return false
+	}
+	e.resumeSession(e.clock)
+	return true
 }
 
 // End ends the running session, if any, for the given reason. For a
-// requested end or a shutdown the session ends at the engine's clock; at the
-// end of a replay it ends with the window of the last valid sample.
+// requested end or a shutdown the session ends at the engine's clock; at
+// the end of a replay it ends with the window of the last valid sample.
 func (e *Engine) End(reason EndReason) {
 	if e.session == nil {
 		return
@@ -262,305 +263,144 @@ func (e *Engine) End(reason EndReason) {
 	e.endSession(end, reason)
 }
 
-// lookup returns the participant wearing deviceID. An unknown device becomes
-// a guest, but only when create is set, so that invalid readings from made-up
-// device ids allocate nothing.
-func (e *Engine) lookup(deviceID string, create bool) *participant {
-	if p := e.byDevice[deviceID]; p != nil {
-		return p
+// Assign makes target the wearer of deviceID from its next reading on.
+// target is a configured participant id or AssignGuest. When the strap's
+// first reading for its current wearer in the running session is less than
+// Session.HandoverWindow old, and that wearer has no other strap in use, what
+// they earned moves to the new wearer; after that the old wearer keeps it.
+// It returns whether that happened.
+func (e *Engine) Assign(deviceID, target string) (moved bool, err error) {
+	if target != AssignGuest && e.configured[target] == nil {
+		return false, fmt.Errorf("assign device %q: %w %q", deviceID, ErrUnknownParticipant, target)
 	}
-	id := GuestID(deviceID)
-	if p, ok := e.guests.Get(id); ok {
-		return p
+	if _, known := e.straps[deviceID]; !known {
+		return false, fmt.Errorf("assign device %q: unknown device; it must have sent a reading "+
+			"or be configured", deviceID)
 	}
-	if !create {
-		return nil
+	old := e.wearer(deviceID, false)
+	e.assign[deviceID] = target
+	if p := e.configured[target]; p != nil && e.byDevice[deviceID] == p {
+		delete(e.assign, deviceID) // back to the configured wearer
 	}
-	p := newParticipant(id, "Guest "+deviceID, true, Zones(e.cfg.ZonesFor(id)))
-	p.devices[deviceID] = &strap{battery: -1}
-	e.guests.Add(id, p)
-	return p
-}
+	next := e.wearer(deviceID, true)
+	s := e.straps[deviceID]
 
-// buffer keeps a valid sample heard while no session runs and starts a
-// session once enough recent samples have arrived. Samples older than
-// Session.EndAfter do not count, so stray readings hours apart start nothing.
-func (e *Engine) buffer(r HeartRateReading) {
-	e.pending = append(e.pending, r)
-	horizon := r.Time.Add(-e.cfg.Session.EndAfter)
-	drop := 0
-	for drop < len(e.pending) && e.pending[drop].Time.Before(horizon) {
-		drop++
-	}
-	e.pending = append(e.pending[:0], e.pending[drop:]...)
-	if len(e.pending) < e.cfg.Session.StartSamples {
-		return
-	}
-
-	// Replay the buffered samples in time order, closing each window before
-	// the first sample of the next one, as if the session had been running.
-	e.startSession(e.pending[0].Time)
-	for _, pr := range e.pending {
-		e.advanceSession(pr.Time)
-		// A guest may have been evicted while the samples waited.
-		if p := e.lookup(pr.DeviceID, true); p != nil && e.session != nil {
-			e.addSample(p, pr.DeviceID, pr.BPM, pr.Time)
+	if e.session != nil && old != nil && old != next && old.onRoster &&
+		!s.FirstValid.IsZero() && e.clock.Sub(s.FirstValid) < e.cfg.Session.HandoverWindow &&
+		!e.otherStrapInUse(old, deviceID) {
+		if !next.onRoster {
+			e.join(next, e.clock)
 		}
+		next.absorb(old)
+		e.dropFromRoster(old, false)
+		moved = true
 	}
-	e.pending = e.pending[:0]
+	s.FirstValid = time.Time{}
+	ev := Event{Type: EventDeviceAssigned, Time: e.clock, Device: deviceID,
+		Participant: next.id, Moved: moved}
+	if old != nil {
+		ev.From = old.id
+	}
+	if e.session != nil {
+		ev.SessionID = e.session.id
+	}
+	e.emit(ev)
+	return moved, nil
 }
 
-// addSample adds one valid sample of bpm from deviceID at time t to p's
-// running session values.
-func (e *Engine) addSample(p *participant, deviceID string, bpm float64, t time.Time) {
-	s := e.session
-	if t.Before(s.start) {
-		e.counters.LateSamples++
-		return
+// Assignments returns the device assignments made with Assign that differ
+// from the configuration, by device id.
+func (e *Engine) Assignments() map[string]string {
+	out := make(map[string]string, len(e.assign))
+	for d, p := range e.assign {
+		out[d] = p
 	}
-	window := int(t.Sub(s.start) / e.cfg.Session.CoinInterval)
-	if window < s.nextTick {
-		e.counters.LateSamples++
-		return
-	}
-	if !p.onRoster {
-		e.join(p)
-	}
-
-	bpm = p.effectiveHeartRate(deviceID, bpm, t)
-	if t.After(p.lastValid) {
-		p.lastValid = t
-	}
-	if t.After(s.lastValidAny) {
-		s.lastValidAny = t
-	}
-	p.heartRate = bpm
-	p.zone = p.zones.ZoneOf(bpm)
-
-	if window != p.winIndex {
-		p.winIndex = window
-		p.winMax = 0
-	}
-	p.winMax = math.Max(p.winMax, bpm)
-
-	p.samples++
-	p.sumHR += bpm
-	if p.samples == 1 || bpm < p.minHR {
-		p.minHR = bpm
-	}
-	p.maxHR = math.Max(p.maxHR, bpm)
+	return out
 }
 
-// effectiveHeartRate returns the lower of bpm, just read from deviceID at t,
-// and the valid readings of p's other straps heard within MultiStrapWindow
-// before t.
-func (p *participant) effectiveHeartRate(deviceID string, bpm float64, t time.Time) float64 {
-	if len(p.devices) < 2 {
-		return bpm
-	}
-	horizon := t.Add(-MultiStrapWindow)
-	for id, s := range p.devices {
-		if id == deviceID || s.lastBPM <= 0 || s.lastValid.Before(horizon) || s.lastValid.After(t) {
-			continue
-		}
-		bpm = math.Min(bpm, s.lastBPM)
-	}
-	return bpm
-}
-
-func (e *Engine) join(p *participant) {
-	p.onRoster = true
-	p.lastValid = time.Time{}
-	p.heartRate = 0
-	p.zone = -1
-	p.coins = 0
-	p.winIndex = -1
-	p.winMax = 0
-	p.zoneSeconds = make([]int, len(p.zones))
-	p.samples, p.invalid = 0, 0
-	p.sumHR, p.minHR, p.maxHR = 0, 0, 0
-	e.session.roster = append(e.session.roster, p)
-}
-
-func (e *Engine) dropFromRoster(p *participant) {
-	if e.session == nil || !p.onRoster {
-		return
-	}
-	p.onRoster = false
-	roster := e.session.roster
-	for i, q := range roster {
-		if q == p {
-			e.session.totalCoins -= p.coins
-			e.session.roster = append(roster[:i], roster[i+1:]...)
-			return
-		}
-	}
-}
-
-func (e *Engine) startSession(start time.Time) {
-	e.session = &session{
-		id:    start.UTC().Format("20060102T150405Z"),
-		start: start,
-	}
-	for _, eq := range e.equipment {
-		eq.winEvents = 0
-	}
-	e.listener.SessionStarted(e.Snapshot())
-}
-
-// advanceSession closes every window that ends at or before now and ends
-// the session when nobody has had a valid sample for Session.EndAfter,
-// handling both in time order.
-func (e *Engine) advanceSession(now time.Time) {
-	for e.session != nil {
-		s := e.session
-		interval := e.cfg.Session.CoinInterval
-		boundary := s.start.Add(time.Duration(s.nextTick+1) * interval)
-		endAt := s.start.Add(e.cfg.Session.EndAfter)
-		if !s.lastValidAny.IsZero() {
-			endAt = s.lastValidAny.Add(e.cfg.Session.EndAfter)
-		}
-		switch {
-		case !endAt.After(now) && endAt.Before(boundary):
-			e.clock = endAt
-			e.endSession(e.activityEnd(), EndInactivity)
-		case !boundary.After(now):
-			e.clock = boundary
-			e.closeWindow()
-		default:
-			return
-		}
-	}
-}
-
-// activityEnd returns the end of the window holding the session's last
-// valid sample, or the session start when there was none.
-func (e *Engine) activityEnd() time.Time {
-	s := e.session
-	if s.lastValidAny.IsZero() {
-		return s.start
-	}
-	interval := e.cfg.Session.CoinInterval
-	window := s.lastValidAny.Sub(s.start) / interval
-	return s.start.Add((window + 1) * interval)
-}
-
-// closeWindow pays the window s.nextTick and reports it as a tick.
-func (e *Engine) closeWindow() {
-	s := e.session
-	index := s.nextTick
-	interval := e.cfg.Session.CoinInterval
-	tick := Tick{
-		SessionID:    s.id,
-		Index:        index,
-		Start:        s.start.Add(time.Duration(index) * interval),
-		IntervalMS:   interval.Milliseconds(),
-		Participants: make([]TickPoint, 0, len(s.roster)),
-		Equipment:    make([]EquipmentPoint, 0, len(e.equipment)),
-	}
-	windowEnd := tick.Start.Add(interval)
-	for _, p := range s.roster {
-		point := TickPoint{ID: p.id, Name: p.name}
-		if p.winIndex == index && p.winMax > 0 {
-			zone := p.zones.ZoneOf(p.winMax)
-			coins := p.zones.Coins(zone)
-			p.coins += coins
-			s.totalCoins += coins
-			if zone >= 0 {
-				p.zoneSeconds[zone] += int(interval / time.Second)
-			}
-			hr := p.winMax
-			point.HeartRate = &hr
-			point.Zone = p.zones.ID(zone)
-		}
-		point.Coins = p.coins
-		point.Status = e.statusAt(p, windowEnd)
-		tick.Participants = append(tick.Participants, point)
-	}
-	for _, eq := range e.equipment {
-		tick.Equipment = append(tick.Equipment, EquipmentPoint{
-			ID:     eq.id,
-			Active: windowEnd.Before(eq.activeUntil) || eq.winEvents > 0,
-			Events: eq.winEvents,
-		})
-		eq.winEvents = 0
-	}
-	s.nextTick++
-	e.listener.TickClosed(tick)
-}
-
-// endSession closes the open window, reports the summary and clears the
-// session. Windows are closed up to end, which may lie before the clock.
-func (e *Engine) endSession(end time.Time, reason EndReason) {
-	s := e.session
-	interval := e.cfg.Session.CoinInterval
-	openStart := s.start.Add(time.Duration(s.nextTick) * interval)
-	if end.After(openStart) || e.openWindowHasSamples() {
-		e.closeWindow()
-	}
-	sum := e.summary(end, reason)
-	for _, p := range s.roster {
-		p.onRoster = false
-	}
-	e.session = nil
-	e.listener.SessionEnded(sum)
-}
-
-func (e *Engine) openWindowHasSamples() bool {
-	for _, p := range e.session.roster {
-		if p.winIndex == e.session.nextTick && p.winMax > 0 {
+// otherStrapInUse reports whether p wears a strap other than deviceID that
+// sent a valid reading in the running session.
+func (e *Engine) otherStrapInUse(p *participant, deviceID string) bool {
+	for id, s := range e.straps {
+		if id != deviceID && !s.FirstValid.IsZero() && e.wearer(id, false) == p {
 			return true
 		}
 	}
 	return false
 }
 
-func (e *Engine) summary(end time.Time, reason EndReason) Summary {
-	s := e.session
-	sum := Summary{
-		SessionID:      s.id,
-		StartedAt:      s.start.UTC(),
-		EndedAt:        end.UTC(),
-		EndReason:      reason,
-		CoinIntervalMS: e.cfg.Session.CoinInterval.Milliseconds(),
-		Participants:   make([]ParticipantSummary, 0, len(s.roster)),
+// wearer returns the participant wearing deviceID: an assignment first,
+// then the configuration, else the device's guest, who is created only when
+// create is set.
+func (e *Engine) wearer(deviceID string, create bool) *participant {
+	target, assigned := e.assign[deviceID]
+	if assigned && target != AssignGuest {
+		return e.configured[target]
 	}
-	for _, p := range s.roster {
-		ps := ParticipantSummary{
-			ID:             p.id,
-			Name:           p.name,
-			Coins:          p.coins,
-			SecondsInZone:  make(map[string]int, len(p.zones)),
-			HeartRateMax:   p.maxHR,
-			HeartRateMin:   p.minHR,
-			Samples:        p.samples,
-			InvalidSamples: p.invalid,
+	if !assigned {
+		if p := e.byDevice[deviceID]; p != nil {
+			return p
 		}
-		for i, z := range p.zones {
-			ps.SecondsInZone[z.ID] = p.zoneSeconds[i]
-		}
-		if p.samples > 0 {
-			ps.HeartRateAvg = math.Round(p.sumHR/float64(p.samples)*10) / 10
-		}
-		sum.Participants = append(sum.Participants, ps)
 	}
-	return sum
+	// Only a reading (create) counts as hearing from a guest: look-ups for
+	// snapshots must not change which guest is evicted next.
+	id := GuestID(deviceID)
+	if !create {
+		if p, ok := e.guests.Peek(id); ok {
+			return p
+		}
+		return e.rosterGuest(id)
+	}
+	if p, ok := e.guests.Get(id); ok {
+		return p
+	}
+	if p := e.rosterGuest(id); p != nil {
+		e.guests.Add(id, p)
+		return p
+	}
+	p := newParticipant(id, "Guest "+deviceID, true, Zones(e.cfg.ZonesFor(id)))
+	e.guests.Add(id, p)
+	return p
 }
 
-// statusAt derives a participant's status at time t from their last valid
-// sample. It is the single definition of active, idle and left.
-func (e *Engine) statusAt(p *participant, t time.Time) Status {
-	if !p.onRoster {
-		return ""
+// rosterGuest returns a guest with id on the roster of the running session
+// or of the one that ended last, so a returning guest keeps their coins.
+func (e *Engine) rosterGuest(id string) *participant {
+	for _, s := range []*session{e.session, e.lastEnded} {
+		if s == nil {
+			continue
+		}
+		for _, p := range s.roster {
+			if p.id == id {
+				return p
+			}
+		}
 	}
-	quiet := t.Sub(p.lastValid)
-	switch {
-	case quiet < e.cfg.Session.IdleAfter:
-		return StatusActive
-	case quiet < e.cfg.Session.LeaveAfter:
-		return StatusIdle
-	default:
-		return StatusLeft
+	return nil
+}
+
+// evictGuest drops the guest heard least recently from the roster, its
+// straps and Home Assistant, to keep at most Session.MaxGuests.
+func (e *Engine) evictGuest(id string, p *participant) {
+	e.counters.GuestsEvicted++
+	e.dropFromRoster(p, true)
+	for _, s := range []*session{e.lastEnded} {
+		if s != nil {
+			s.roster = removeParticipant(s.roster, p)
+		}
+	}
+	device := id[len(config.GuestPrefix):]
+	if _, assigned := e.assign[device]; !assigned && e.byDevice[device] == nil {
+		delete(e.straps, device)
+	}
+	if e.onEvict != nil {
+		e.onEvict(id)
+	}
+}
+
+func (e *Engine) emit(ev Event) {
+	if e.events != nil {
+		e.events.Event(ev)
 	}
 }
 

@@ -22,18 +22,24 @@ func (e *Engine) Snapshot() Snapshot {
 	}
 
 	all := e.allParticipants()
+	devices := e.devicesByWearer()
 	for _, p := range all {
-		snap.Participants = append(snap.Participants, e.participantState(p))
+		ps := e.participantState(p)
+		ps.Devices = devices[p]
+		snap.Participants = append(snap.Participants, ps)
 	}
-	for _, p := range all {
-		for id, st := range p.devices {
-			snap.Devices = append(snap.Devices, DeviceState{
-				ID:            id,
-				ParticipantID: p.id,
-				Battery:       st.battery,
-				LastSeen:      st.lastSeen,
-			})
+
+	for id, st := range e.straps {
+		wearer := e.wearer(id, false)
+		if wearer == nil {
+			continue
 		}
+		snap.Devices = append(snap.Devices, DeviceState{
+			ID:            id,
+			ParticipantID: wearer.id,
+			Battery:       st.Battery,
+			LastSeen:      st.LastSeen,
+		})
 	}
 	sort.Slice(snap.Devices, func(i, j int) bool { return snap.Devices[i].ID < snap.Devices[j].ID })
 
@@ -48,8 +54,22 @@ func (e *Engine) Snapshot() Snapshot {
 	return snap
 }
 
-// allParticipants returns configured participants and every guest still
-// known, guests from least to most recently heard.
+// devicesByWearer returns the sorted device ids each participant wears.
+func (e *Engine) devicesByWearer() map[*participant][]string {
+	out := make(map[*participant][]string)
+	for id := range e.straps {
+		if p := e.wearer(id, false); p != nil {
+			out[p] = append(out[p], id)
+		}
+	}
+	for _, ids := range out {
+		sort.Strings(ids)
+	}
+	return out
+}
+
+// allParticipants returns configured participants in configuration order,
+// then every guest still known, from least to most recently heard.
 func (e *Engine) allParticipants() []*participant {
 	out := make([]*participant, 0, len(e.configured)+e.guests.Len())
 	for _, pc := range e.cfg.Participants {
@@ -60,11 +80,7 @@ func (e *Engine) allParticipants() []*participant {
 }
 
 func (e *Engine) participantState(p *participant) ParticipantState {
-	ps := ParticipantState{ID: p.id, Name: p.name, Guest: p.guest}
-	for id := range p.devices {
-		ps.Devices = append(ps.Devices, id)
-	}
-	sort.Strings(ps.Devices)
+	ps := ParticipantState{ID: p.id, Name: p.name, Guest: p.guest, Progress: -1}
 	// Coins keep the last session's total until the participant joins the
 	// next one, so Home Assistant's total_increasing sensor does not drop
 	// to zero between sessions.
@@ -77,7 +93,9 @@ func (e *Engine) participantState(p *participant) ParticipantState {
 	// participant shows none rather than a stale value.
 	if ps.Status == StatusActive {
 		ps.HeartRate = p.heartRate
-		ps.Zone = p.zones.ID(p.zone)
+		ps.Zone = p.zones.ID(p.rawZone)
+		ps.CommittedZone = p.zones.ID(p.committed.Zone)
+		ps.Progress = p.zones.Progress(p.heartRate)
 	}
 	return ps
 }

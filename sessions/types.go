@@ -21,7 +21,7 @@ const (
 	EndInactivity EndReason = "inactivity" // nobody had a valid sample for Config.EndAfter
 	EndRequested  EndReason = "requested"  // ended by a command
 	EndReplay     EndReason = "replay_end" // the replayed recordings ran out
-	EndShutdown   EndReason = "shutdown"   // the service stopped
+	EndShutdown   EndReason = "shutdown"   // the service stopped for good
 )
 
 // HeartRateReading is one heart-rate message from a device, already decoded.
@@ -83,8 +83,14 @@ type ParticipantState struct {
 	// HeartRate is the latest valid heart rate in bpm, or 0 when there is none.
 	HeartRate float64
 	// Zone is the zone id of HeartRate, or "" when there is none.
-	Zone  string
-	Coins int
+	Zone string
+	// CommittedZone is the displayed zone: Zone with hysteresis, so it does
+	// not flicker at a boundary (see docs/sessions.md). "" when none.
+	CommittedZone string
+	// Progress is the way from the start of Zone to the start of the next
+	// zone, 0 to 100 percent; 100 in the top zone, -1 when there is no zone.
+	Progress float64
+	Coins    int
 	// Devices lists the ids of the devices that report for this participant.
 	Devices []string
 }
@@ -148,6 +154,7 @@ type ParticipantSummary struct {
 	ID            string         `json:"id"`
 	Name          string         `json:"name"`
 	Coins         int            `json:"coins"`
+	CoinsInZone   map[string]int `json:"coins_in_zone"`
 	SecondsInZone map[string]int `json:"seconds_in_zone"`
 	// HeartRateAvg is the mean of the valid samples, rounded to 0.1 bpm.
 	HeartRateAvg   float64 `json:"heart_rate_avg"`
@@ -155,6 +162,54 @@ type ParticipantSummary struct {
 	HeartRateMin   float64 `json:"heart_rate_min"`
 	Samples        int     `json:"samples"`
 	InvalidSamples int     `json:"invalid_samples"`
+}
+
+// EventType names an Event.
+type EventType string
+
+// Event types.
+const (
+	EventSessionStarted    EventType = "session_started"
+	EventSessionEnded      EventType = "session_ended"
+	EventSessionResumed    EventType = "session_resumed"
+	EventParticipantJoined EventType = "participant_joined"
+	EventParticipantActive EventType = "participant_active" // back after idle or left
+	EventParticipantIdle   EventType = "participant_idle"
+	EventParticipantLeft   EventType = "participant_left"
+	EventZoneChanged       EventType = "zone_changed" // the committed zone changed
+	EventCoinMilestone     EventType = "coin_milestone"
+	EventDeviceAssigned    EventType = "device_assigned"
+)
+
+// Event is something that happened in a session, for automations. Fields
+// that do not apply to a type are empty.
+type Event struct {
+	Type      EventType `json:"event_type"`
+	Time      time.Time `json:"time"`
+	SessionID string    `json:"session_id,omitempty"`
+	// Participant is the participant id of participant and zone events.
+	Participant string `json:"participant,omitempty"`
+	// Device is the device id of a device assignment.
+	Device string `json:"device,omitempty"`
+	// From is the previous wearer of an assigned device.
+	From string `json:"from,omitempty"`
+	// Zone and PreviousZone are committed zone ids of a zone change.
+	Zone         string `json:"zone,omitempty"`
+	PreviousZone string `json:"previous_zone,omitempty"`
+	// Coins is the participant's coins at a milestone, or the session total
+	// when it ends.
+	Coins int `json:"coins,omitempty"`
+	// Reason is the end reason of a session end.
+	Reason EndReason `json:"reason,omitempty"`
+	// Moved is set on a device assignment that moved the previous wearer's
+	// coins to the new one.
+	Moved bool `json:"moved,omitempty"`
+}
+
+// EventListener is an optional extension of Listener: a Listener that also
+// implements it receives every Event.
+type EventListener interface {
+	Event(ev Event)
 }
 
 // Listener receives what the engine produces. The engine calls it
