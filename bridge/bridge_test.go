@@ -2,7 +2,6 @@ package bridge_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/url"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"github.com/fitbridge/fitbridge/internal/testbroker"
 	"github.com/fitbridge/fitbridge/metrics"
 	"github.com/fitbridge/fitbridge/sessions"
+	"github.com/fitbridge/fitbridge/sessions/store"
 )
 
 func TestMain(m *testing.M) {
@@ -128,6 +128,12 @@ type running struct {
 
 func startBridge(t *testing.T, brokerURL string, mutate func(*config.Config)) *running {
 	t.Helper()
+	return startBridgeIn(t, brokerURL, t.TempDir(), mutate)
+}
+
+// startBridgeIn runs a bridge that keeps its sessions in dir.
+func startBridgeIn(t *testing.T, brokerURL, dir string, mutate func(*config.Config)) *running {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Broker.URL = brokerURL
 	cfg.Participants = []config.Participant{{ID: "alex", Name: "Alex", Devices: []string{"10001"}}}
@@ -140,9 +146,12 @@ func startBridge(t *testing.T, brokerURL string, mutate func(*config.Config)) *r
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := bridge.New(bridge.Options{
-		Config: cfg, Version: "test", Metrics: m, DataDir: dir,
+		Config: cfg, Version: "test", Metrics: m, Store: st, Checkpoints: true,
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		PublishInterval: 50 * time.Millisecond,
 	})
@@ -231,24 +240,45 @@ func TestCommandsStartAndEndSession(t *testing.T) {
 	})
 
 	c.publish(t, "fitbridge/session/set", "end", false)
-	eventually(t, "summary file", func() bool {
-		files, _ := filepath.Glob(filepath.Join(r.dir, "session-*.json"))
-		return len(files) == 1
-	})
-	files, _ := filepath.Glob(filepath.Join(r.dir, "session-*.json"))
-	data, err := os.ReadFile(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum sessions.Summary
-	if err := json.Unmarshal(data, &sum); err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, "session ended", func() bool { return len(r.b.Summaries()) == 1 })
+	sum := r.b.Summaries()[0]
 	if sum.EndReason != sessions.EndRequested {
 		t.Errorf("end reason = %q, want requested", sum.EndReason)
 	}
 	if len(sum.Participants) != 1 || sum.Participants[0].Samples != 3 {
 		t.Errorf("summary participants = %+v, want alex with 3 samples", sum.Participants)
+	}
+	// A session of a few seconds is too short to keep on disk.
+	if files, _ := filepath.Glob(filepath.Join(r.dir, "session-*.json")); len(files) != 0 {
+		t.Errorf("short session saved: %v", files)
+	}
+}
+
+func TestRestartResumesFromCheckpoint(t *testing.T) {
+	mosq := testbroker.Start(t)
+	first := startBridge(t, mosq.URL(), nil)
+	c := newClient(t, mosq.URL(), "test-pub")
+	for range 3 {
+		c.publish(t, "fitness/hr/10001", `{"heart_rate":150}`, false)
+	}
+	eventually(t, "session running", func() bool {
+		snap, _ := first.b.Snapshot(context.Background())
+		return snap.Running
+	})
+	before, _ := first.b.Snapshot(context.Background())
+	first.stop()
+
+	second := startBridgeIn(t, mosq.URL(), first.dir, nil)
+	after, err := second.b.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Running || after.SessionID != before.SessionID {
+		t.Fatalf("after restart running=%v session=%q, want session %q", after.Running,
+			after.SessionID, before.SessionID)
+	}
+	if got := after.Participants[0].Status; got != sessions.StatusActive {
+		t.Errorf("alex status after restart = %q, want active", got)
 	}
 }
 

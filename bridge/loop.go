@@ -17,7 +17,7 @@ import (
 // futureTolerance is how far ahead of the wall clock an event time may be
 // before the arrival time is used instead: a relay with a wrong clock must
 // not move the session into the future.
-const futureTolerance = 2 * time.Second
+const futureTolerance = 5 * time.Second
 
 // routes prepares the topic matching of input messages.
 func (b *Bridge) routes() error {
@@ -52,8 +52,27 @@ func (b *Bridge) Accepts(topic string) bool {
 	if s, _ := b.sensorFor(topic); s != nil {
 		return true
 	}
+	if _, ok := b.assignDevice(topic); ok {
+		return true
+	}
 	return topic == b.topics.SessionCommand() || topic == b.topics.HomeAssistantStatus()
 }
+
+// assignDevice returns the device id of a <base>/device/<id>/assign topic.
+func (b *Bridge) assignDevice(topic string) (string, bool) {
+	prefix := b.topics.Base() + "/device/"
+	if !strings.HasPrefix(topic, prefix) || !strings.HasSuffix(topic, assignSuffix) {
+		return "", false
+	}
+	id := topic[len(prefix) : len(topic)-len(assignSuffix)]
+	if id == "" || strings.Contains(id, "/") {
+		return "", false
+	}
+	return id, true
+}
+
+// assignSuffix ends the command topic that reassigns a device.
+const assignSuffix = "/assign"
 
 // loop is the engine loop: the only goroutine that touches the engine. It
 // returns when ctx ends.
@@ -71,12 +90,14 @@ func (b *Bridge) loop(ctx context.Context) {
 		case in := <-b.input:
 			b.advanceWall()
 			b.handle(in)
+			b.maybeCheckpoint(time.Now())
 			b.processed.Add(1)
 			b.metrics.InputQueueDepth.Set(float64(len(b.input)))
 
 		case f := <-b.commands:
 			b.advanceWall()
 			f()
+			b.maybeCheckpoint(time.Now())
 
 		case <-b.reconnected:
 			b.announce()
@@ -90,6 +111,8 @@ func (b *Bridge) loop(ctx context.Context) {
 		case now := <-ticker.C:
 			b.lastLoop.Store(now.UnixNano())
 			b.advanceWall()
+			b.afterEngine()
+			b.maybeCheckpoint(now)
 			b.publishStates(false)
 			if b.haOnline {
 				b.haOnline = false
@@ -123,6 +146,11 @@ func (b *Bridge) handle(in inbound) {
 		}
 
 	default:
+		if id, ok := b.assignDevice(in.topic); ok {
+			b.metrics.MessagesReceived.WithLabelValues(metrics.KindCommand).Inc()
+			b.handleAssign(id, string(in.payload))
+			return
+		}
 		if id, ok := b.deviceFromTopic(in.topic); ok {
 			b.metrics.MessagesReceived.WithLabelValues(metrics.KindHeartRate).Inc()
 			b.handleHeartRate(id, in)
@@ -145,11 +173,42 @@ func (b *Bridge) handleCommand(payload string) {
 	case "end":
 		b.log.Info("session end requested")
 		b.engine.End(sessions.EndRequested)
+	case "resume":
+		if b.engine.Resume() {
+			b.log.Info("session resumed on request")
+		} else {
+			b.log.Warn("session resume requested, but no session can resume")
+		}
 	default:
-		b.limiter.log("unknown session command; want start or end", "payload", payload)
+		b.limiter.log("invalid session command; want start, end or resume", "payload",
+			truncate(payload, 64))
 		b.metrics.InvalidReadings.WithLabelValues("bad_command").Inc()
+		return
 	}
 	b.publishStates(false)
+}
+
+// handleAssign reassigns a device to a participant id or "guest", from its
+// next reading on. The assignment is kept in the checkpoint.
+func (b *Bridge) handleAssign(deviceID, payload string) {
+	target := strings.TrimSpace(payload)
+	moved, err := b.engine.Assign(deviceID, target)
+	if err != nil {
+		b.metrics.InvalidReadings.WithLabelValues("bad_command").Inc()
+		b.limiter.log("device assignment rejected", "device", deviceID, "err", err)
+		return
+	}
+	b.log.Info("device reassigned", "device", deviceID, "participant_id", target, "coins_moved", moved)
+	b.checkpointNow = true
+	b.publishStates(false)
+}
+
+// truncate shortens s to at most n bytes for logging.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 func (b *Bridge) handleHeartRate(deviceID string, in inbound) {
@@ -225,22 +284,45 @@ func (b *Bridge) eventTime(in inbound, payloadTime time.Time) time.Time {
 // wait for the next publish: discovery removal of evicted guests.
 func (b *Bridge) afterEngine() {
 	c := b.engine.Counters()
-	b.metrics.LateSamples.Add(float64(c.LateSamples) - b.lastCounters.LateSamples)
-	b.metrics.GuestsEvicted.Add(float64(c.GuestsEvicted) - b.lastCounters.GuestsEvicted)
-	b.metrics.UnknownSensors.Add(float64(c.UnknownEquipment) - b.lastCounters.UnknownEquipment)
-	b.lastCounters = floatCounters{
+	now := floatCounters{
 		LateSamples:      float64(c.LateSamples),
+		Duplicates:       float64(c.Duplicates),
 		GuestsEvicted:    float64(c.GuestsEvicted),
 		UnknownEquipment: float64(c.UnknownEquipment),
 	}
+	last := b.lastCounters
+	if d := now.LateSamples - last.LateSamples; d > 0 {
+		b.metrics.LateSamples.Add(d)
+		b.metrics.InvalidReadings.WithLabelValues(reasonLate).Add(d)
+	}
+	if d := now.Duplicates - last.Duplicates; d > 0 {
+		b.metrics.InvalidReadings.WithLabelValues(reasonDuplicate).Add(d)
+	}
+	if d := now.GuestsEvicted - last.GuestsEvicted; d > 0 {
+		b.metrics.GuestsEvicted.Add(d)
+		b.metrics.InvalidReadings.WithLabelValues(reasonEvicted).Add(d)
+	}
+	if d := now.UnknownEquipment - last.UnknownEquipment; d > 0 {
+		b.metrics.UnknownSensors.Add(d)
+	}
+	b.lastCounters = now
 	if len(b.evicted) > 0 {
 		b.removeGuests()
 	}
 }
 
+// floatCounters are the engine's counters at the last metrics update.
 type floatCounters struct {
-	LateSamples, GuestsEvicted, UnknownEquipment float64
+	LateSamples, Duplicates, GuestsEvicted, UnknownEquipment float64
 }
+
+// Reasons, beyond the decoders', for which a reading is rejected; they are
+// values of the "reason" label of fitbridge_readings_invalid_total.
+const (
+	reasonLate      = "late"
+	reasonDuplicate = "duplicate"
+	reasonEvicted   = "unknown_device_evicted"
+)
 
 // sensorInput is the merged state of one equipment vibration sensor.
 type sensorInput struct {

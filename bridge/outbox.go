@@ -13,8 +13,16 @@ type outbox struct {
 	mu      sync.Mutex
 	pending map[string]discovery.Message
 	order   []string // topics in the order they first became pending
-	wake    chan struct{}
+	// events are messages that must each be sent, such as automation
+	// events, in order and never replaced; at most maxEvents wait.
+	events        []discovery.Message
+	eventsDropped uint64
+	wake          chan struct{}
 }
+
+// maxEvents bounds the events waiting for a slow or absent broker; the
+// oldest is dropped first.
+const maxEvents = 1024
 
 func newOutbox() *outbox {
 	return &outbox{
@@ -38,10 +46,34 @@ func (o *outbox) put(m discovery.Message) {
 	}
 }
 
-// take removes and returns the oldest waiting message.
+// putEvent queues m to be sent in order with the other events.
+func (o *outbox) putEvent(m discovery.Message) {
+	o.mu.Lock()
+	if len(o.events) >= maxEvents {
+		o.events[0] = discovery.Message{}
+		o.events = o.events[1:]
+		o.eventsDropped++
+	}
+	o.events = append(o.events, m)
+	o.mu.Unlock()
+
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take removes and returns the oldest waiting event, else the oldest
+// waiting state.
 func (o *outbox) take() (discovery.Message, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if len(o.events) > 0 {
+		m := o.events[0]
+		o.events[0] = discovery.Message{}
+		o.events = o.events[1:]
+		return m, true
+	}
 	if len(o.order) == 0 {
 		return discovery.Message{}, false
 	}
@@ -57,5 +89,5 @@ func (o *outbox) take() (discovery.Message, bool) {
 func (o *outbox) len() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.order)
+	return len(o.order) + len(o.events)
 }

@@ -90,6 +90,7 @@ type session struct {
 type equipment struct {
 	id          string
 	name        string
+	hold        time.Duration // active time after an event
 	activeUntil time.Time
 	events      int
 	winEvents   int
@@ -132,7 +133,10 @@ func New(cfg config.Config, listener Listener, onGuestEvicted func(id string)) *
 	}
 	e.guests = guests
 	for _, ec := range cfg.Equipment {
-		eq := &equipment{id: ec.ID, name: ec.Name}
+		eq := &equipment{id: ec.ID, name: ec.Name, hold: ec.Hold}
+		if eq.hold <= 0 {
+			eq.hold = cfg.Session.EquipmentTimeout
+		}
 		e.equipment = append(e.equipment, eq)
 		e.equipByID[ec.ID] = eq
 	}
@@ -218,7 +222,7 @@ func (e *Engine) Vibration(v VibrationReading) {
 	if v.Event {
 		eq.events++
 		eq.winEvents++
-		until := v.Time.Add(e.cfg.Session.EquipmentTimeout)
+		until := v.Time.Add(eq.hold)
 		if until.After(eq.activeUntil) {
 			eq.activeUntil = until
 		}

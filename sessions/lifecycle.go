@@ -335,6 +335,9 @@ func (e *Engine) summary(end time.Time, reason EndReason) Summary {
 		CoinIntervalMS: e.cfg.Session.CoinInterval.Milliseconds(),
 		Participants:   make([]ParticipantSummary, 0, len(s.roster)),
 	}
+	for _, z := range e.cfg.Zones {
+		sum.Zones = append(sum.Zones, z.ID)
+	}
 	for _, p := range s.roster {
 		ps := ParticipantSummary{
 			ID:             p.id,

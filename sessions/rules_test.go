@@ -333,3 +333,21 @@ func TestCoinsInZoneSumToTotal(t *testing.T) {
 		t.Errorf("coins in zones sum to %d, want %d", total, p.Coins)
 	}
 }
+
+func TestEquipmentHoldPerPiece(t *testing.T) {
+	e, _ := newEventEngine(t, func(c *config.Config) {
+		c.Equipment = append(c.Equipment, config.Equipment{ID: "step", Name: "Step",
+			Topic: "zigbee2mqtt/step", Hold: 10 * time.Second})
+	})
+	for _, id := range []string{"bag", "step"} {
+		e.Vibration(sessions.VibrationReading{EquipmentID: id, Time: t0, Event: true})
+	}
+	e.Advance(t0.Add(30 * time.Second))
+	active := map[string]bool{}
+	for _, eq := range e.Snapshot().Equipment {
+		active[eq.ID] = eq.Active
+	}
+	if !active["bag"] || active["step"] {
+		t.Errorf("active after 30 s = %v, want bag (90 s default) but not step (10 s hold)", active)
+	}
+}

@@ -89,6 +89,10 @@ func (e *Engine) participantState(p *participant) ParticipantState {
 		return ps
 	}
 	ps.Status = e.statusAt(p, e.clock)
+	ps.SecondsInZone = make(map[string]int, len(p.zones))
+	for i, z := range p.zones {
+		ps.SecondsInZone[z.ID] = p.zoneSeconds[i]
+	}
 	// The heart rate shown is the latest sample while it is fresh; an idle
 	// participant shows none rather than a stale value.
 	if ps.Status == StatusActive {

@@ -91,6 +91,9 @@ type ParticipantState struct {
 	// zone, 0 to 100 percent; 100 in the top zone, -1 when there is no zone.
 	Progress float64
 	Coins    int
+	// SecondsInZone is the time in each zone, by zone id, in the session
+	// the participant is on the roster of; nil when they are on none.
+	SecondsInZone map[string]int
 	// Devices lists the ids of the devices that report for this participant.
 	Devices []string
 }
@@ -141,12 +144,14 @@ type EquipmentPoint struct {
 // Summary is the saved record of one session. Its JSON form is documented
 // in docs/sessions.md (section "Summary file").
 type Summary struct {
-	SessionID      string               `json:"session_id"`
-	StartedAt      time.Time            `json:"started_at"`
-	EndedAt        time.Time            `json:"ended_at"`
-	EndReason      EndReason            `json:"end_reason"`
-	CoinIntervalMS int64                `json:"coin_interval_ms"`
-	Participants   []ParticipantSummary `json:"participants"`
+	SessionID      string    `json:"session_id"`
+	StartedAt      time.Time `json:"started_at"`
+	EndedAt        time.Time `json:"ended_at"`
+	EndReason      EndReason `json:"end_reason"`
+	CoinIntervalMS int64     `json:"coin_interval_ms"`
+	// Zones lists the zone ids from the lowest zone to the highest.
+	Zones        []string             `json:"zones"`
+	Participants []ParticipantSummary `json:"participants"`
 }
 
 // ParticipantSummary is one participant's totals for a session.

@@ -232,7 +232,13 @@ func referenceSessions(t *testing.T, cfg config.Config, paths []string) []refSes
 			continue
 		}
 		if len(cur) > 0 && s.at.Sub(cur[len(cur)-1].at) >= endAfter {
-			flush()
+			// The session ended for inactivity with the window of its last
+			// sample; a sample within resume_within of that resumes it.
+			start, last := cur[0].at, cur[len(cur)-1].at
+			activityEnd := start.Add((last.Sub(start)/interval + 1) * interval)
+			if s.at.Sub(activityEnd) > cfg.Session.ResumeWithin {
+				flush()
+			}
 		}
 		if len(cur) > 0 {
 			cur = append(cur, s)
@@ -471,7 +477,7 @@ func (w *wsCollector) check(t *testing.T, sums []sessions.Summary) {
 	ticks := 0
 	lastCoins := map[string]float64{}
 	for _, m := range w.msgs {
-		if m["type"] != "tick" {
+		if m["type"] != "points" || m["topic"] != "fitness" {
 			continue
 		}
 		ticks++
