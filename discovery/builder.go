@@ -1,6 +1,8 @@
 package discovery
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fitbridge/fitbridge/config"
@@ -39,41 +41,66 @@ func Removal(topic string) Message {
 	return Message{Topic: topic, Payload: []byte{}, Retain: true, QoS: 1}
 }
 
+// zone is one configured heart-rate zone as the entities show it.
+type zone struct {
+	id, name string
+}
+
 // Builder builds the discovery config messages of one fitbridge instance.
 // It is immutable after NewBuilder and safe for concurrent use.
 type Builder struct {
-	topics  Topics
-	version string
-	zoneIDs []string
+	topics           Topics
+	version          string
+	mode             string
+	zones            []zone
+	assignOptions    []string
+	configurationURL string
 }
 
-// NewBuilder returns a Builder for the base topic, discovery prefix and
-// heart-rate zones of cfg. version is the fitbridge version for sw_version.
-// When cfg has no zones, the ids of config.DefaultZones are used, as the
+// NewBuilder returns a Builder for the topics, discovery mode, heart-rate
+// zones and participants of cfg. version is the fitbridge version for
+// sw_version. When cfg has no zones, config.DefaultZones is used, as the
 // engine does.
 func NewBuilder(cfg config.Config, version string) *Builder {
 	zones := cfg.Zones
 	if len(zones) == 0 {
 		zones = config.DefaultZones()
 	}
+	b := &Builder{
+		topics:           TopicsFor(cfg),
+		version:          version,
+		mode:             cfg.Discovery.Mode,
+		configurationURL: cfg.ConfigurationURL,
+	}
 	seen := make(map[string]bool, len(zones))
-	var zoneIDs []string
 	for _, z := range zones {
 		if z.ID == "" || seen[z.ID] {
 			continue
 		}
 		seen[z.ID] = true
-		zoneIDs = append(zoneIDs, z.ID)
+		name := z.Name
+		if name == "" {
+			name = z.ID
+		}
+		b.zones = append(b.zones, zone{id: z.ID, name: name})
 	}
-	return &Builder{
-		topics:  NewTopics(cfg.BaseTopic, cfg.DiscoveryPrefix),
-		version: version,
-		zoneIDs: zoneIDs,
+	for _, p := range cfg.Participants {
+		if !slices.Contains(b.assignOptions, p.ID) {
+			b.assignOptions = append(b.assignOptions, p.ID)
+		}
 	}
+	if !slices.Contains(b.assignOptions, AssignGuest) {
+		b.assignOptions = append(b.assignOptions, AssignGuest)
+	}
+	return b
 }
 
 // Topics returns the topic scheme the configs refer to.
 func (b *Builder) Topics() Topics { return b.topics }
+
+// DeviceMode reports whether the builder makes one device-based discovery
+// message per device instead of one message per entity.
+func (b *Builder) DeviceMode() bool { return b.mode == config.DiscoveryModeDevice }
 
 // Bridge returns the config messages of the bridge device.
 func (b *Builder) Bridge() []Message {
@@ -100,9 +127,9 @@ func (b *Builder) Equipment(id, name string) []Message {
 // All returns the config messages of everything known from configuration:
 // the bridge, each configured participant followed by its straps, then all
 // equipment. Only cfg's participant and equipment lists are read, so a
-// caller can pass a reloaded roster. Topics, zones and version come from the
-// config the Builder was made from. A topic is returned once even when ids
-// repeat, for example a strap listed for two participants.
+// caller can pass a reloaded roster. Topics, zones, mode and version come
+// from the config the Builder was made from. A topic is returned once even
+// when ids repeat, for example a strap listed for two participants.
 func (b *Builder) All(cfg config.Config) []Message {
 	var all []Message
 	seen := make(map[string]bool)
@@ -140,21 +167,48 @@ type owner struct {
 // objectID returns the object_id level of a discovery topic:
 // <kind>_<slugged id>_<key>, or bridge_<key> for the bridge.
 func (o owner) objectID(key string) string {
+	return o.deviceObjectID() + "_" + key
+}
+
+// deviceObjectID returns <kind>_<slugged id>, or bridge for the bridge: the
+// object_id level of the owner's device-based discovery topic.
+func (o owner) deviceObjectID() string {
 	if o.kind == OwnerBridge {
-		return string(o.kind) + "_" + key
+		return string(o.kind)
 	}
-	return string(o.kind) + "_" + Slug(o.id) + "_" + key
+	return string(o.kind) + "_" + Slug(o.id)
 }
 
 // identifier returns the device identifier: <node_id>_<kind>[_<slugged id>].
 func (b *Builder) identifier(o owner) string {
-	if o.kind == OwnerBridge {
-		return b.topics.NodeID() + "_" + string(o.kind)
-	}
-	return b.topics.NodeID() + "_" + string(o.kind) + "_" + Slug(o.id)
+	return b.topics.NodeID() + "_" + o.deviceObjectID()
 }
 
-func (b *Builder) stateTopic(o owner) string {
+// rows returns the entity rows of an owner kind with every perZone row
+// expanded into one row per configured zone.
+func (b *Builder) rows(kind OwnerKind) []entity {
+	var rows []entity
+	for _, e := range entitiesOf(kind) {
+		if !e.perZone {
+			rows = append(rows, e)
+			continue
+		}
+		for _, z := range b.zones {
+			zoneRow := e
+			zoneRow.perZone = false
+			zoneRow.key = "zone_" + z.id + "_" + e.key
+			zoneRow.name = fmt.Sprintf(e.name, z.name)
+			zoneRow.field = e.field + "['" + z.id + "']"
+			rows = append(rows, zoneRow)
+		}
+	}
+	return rows
+}
+
+func (b *Builder) stateTopic(o owner, e entity) string {
+	if e.source == fromBridgeState {
+		return b.topics.BridgeState()
+	}
 	switch o.kind {
 	case OwnerParticipant:
 		return b.topics.ParticipantState(o.id)
@@ -164,6 +218,16 @@ func (b *Builder) stateTopic(o owner) string {
 		return b.topics.EquipmentState(o.id)
 	}
 	return b.topics.SessionState()
+}
+
+func (b *Builder) eventTopic(o owner) string {
+	switch o.kind {
+	case OwnerParticipant:
+		return b.topics.ParticipantEvent(o.id)
+	case OwnerEquipment:
+		return b.topics.EquipmentEvent(o.id)
+	}
+	return b.topics.SessionEvent()
 }
 
 func (b *Builder) availabilityTopic(o owner) string {
@@ -197,7 +261,7 @@ func (b *Builder) deviceName(o owner) string {
 		name = o.id
 	}
 	lowerName := strings.ToLower(name)
-	for _, e := range entitiesOf(o.kind) {
+	for _, e := range b.rows(o.kind) {
 		if e.name != "" && strings.HasPrefix(strings.ToLower(e.name), lowerName) {
 			return name + " (" + string(o.kind) + ")"
 		}
@@ -205,18 +269,24 @@ func (b *Builder) deviceName(o owner) string {
 	return name
 }
 
-func (b *Builder) device(o owner) deviceInfo {
-	d := deviceInfo{
+func (b *Builder) device(o owner) *deviceInfo {
+	d := &deviceInfo{
 		Identifiers:  []string{b.identifier(o)},
 		Name:         b.deviceName(o),
 		Manufacturer: productName,
 		Model:        deviceModels[o.kind],
 		SWVersion:    b.version,
 	}
-	if o.kind != OwnerBridge {
+	if o.kind == OwnerBridge {
+		d.ConfigurationURL = b.configurationURL
+	} else {
 		d.ViaDevice = b.identifier(owner{kind: OwnerBridge})
 	}
 	return d
+}
+
+func (b *Builder) origin() *originInfo {
+	return &originInfo{Name: productName, SWVersion: b.version, SupportURL: SupportURL}
 }
 
 func (b *Builder) availability(o owner) []availabilityItem {
@@ -235,15 +305,22 @@ func (b *Builder) availability(o owner) []availabilityItem {
 	return items
 }
 
-// build returns one config message per table row of the owner's kind.
+// build returns the config messages of one owner: one per table row, or in
+// device mode one message for the whole device.
 func (b *Builder) build(o owner) []Message {
-	rows := entitiesOf(o.kind)
+	rows := b.rows(o.kind)
+	if b.DeviceMode() {
+		return []Message{b.deviceMessage(o, rows)}
+	}
 	msgs := make([]Message, 0, len(rows))
 	for _, e := range rows {
 		objectID := o.objectID(e.key)
+		c := b.config(o, e, objectID)
+		c.Device = b.device(o)
+		c.Origin = b.origin()
 		msgs = append(msgs, Message{
 			Topic:   b.topics.DiscoveryConfig(e.component, objectID),
-			Payload: marshalJSON(b.config(o, e, objectID)),
+			Payload: marshalJSON(c),
 			Retain:  true,
 			QoS:     1,
 		})
@@ -251,7 +328,8 @@ func (b *Builder) build(o owner) []Message {
 	return msgs
 }
 
-// config fills the discovery config of one row for one owner.
+// config fills the discovery config of one row for one owner, without the
+// device and origin blocks.
 func (b *Builder) config(o owner, e entity, objectID string) discoveryConfig {
 	uniqueID := b.topics.NodeID() + "_" + objectID
 	c := discoveryConfig{
@@ -261,13 +339,12 @@ func (b *Builder) config(o owner, e entity, objectID string) discoveryConfig {
 		DeviceClass:       e.deviceClass,
 		StateClass:        e.stateClass,
 		UnitOfMeasurement: e.unit,
+		EventTypes:        e.eventTypes,
 		EntityCategory:    e.category,
 		Icon:              e.icon,
 		ExpireAfter:       e.expireAfter,
 		OffDelay:          e.offDelay,
 		QoS:               e.qos,
-		Device:            b.device(o),
-		Origin:            originInfo{Name: productName, SWVersion: b.version, SupportURL: SupportURL},
 	}
 	if e.name != "" {
 		name := e.name
@@ -277,14 +354,20 @@ func (b *Builder) config(o owner, e entity, objectID string) discoveryConfig {
 		enabled := false
 		c.EnabledByDefault = &enabled
 	}
-	c.Options = e.options
-	if e.zoneOptions {
-		c.Options = b.zoneIDs
+	switch e.optionsFrom {
+	case optionsZones:
+		for _, z := range b.zones {
+			c.Options = append(c.Options, z.id)
+		}
+	case optionsAssign:
+		c.Options = b.assignOptions
+	default:
+		c.Options = e.options
 	}
 
 	switch e.source {
-	case fromState:
-		c.StateTopic = b.stateTopic(o)
+	case fromState, fromBridgeState:
+		c.StateTopic = b.stateTopic(o, e)
 		c.ValueTemplate = valueTemplate(e)
 	case fromAvailability:
 		c.StateTopic = b.availabilityTopic(o)
@@ -293,6 +376,12 @@ func (b *Builder) config(o owner, e entity, objectID string) discoveryConfig {
 	case toCommand:
 		c.CommandTopic = b.topics.SessionCommand()
 		c.PayloadPress = e.press
+	case toAssign:
+		c.StateTopic = b.stateTopic(o, e)
+		c.ValueTemplate = valueTemplate(e)
+		c.CommandTopic = b.topics.DeviceAssign(o.id)
+	case fromEvents:
+		c.StateTopic = b.eventTopic(o)
 	}
 
 	if e.source != fromAvailability {
@@ -305,10 +394,12 @@ func (b *Builder) config(o owner, e entity, objectID string) discoveryConfig {
 // valueTemplate returns the Jinja template that picks the row's field out of
 // the JSON state. A JSON null renders as "None", which Home Assistant takes
 // as an unknown state. Binary sensors get Home Assistant's default "ON" and
-// "OFF" payloads.
+// "OFF" payloads, and "None" for null.
 func valueTemplate(e entity) string {
+	value := "value_json." + e.field
 	if e.component == componentBinarySensor {
-		return "{{ 'ON' if value_json." + e.field + " else 'OFF' }}"
+		return "{% if " + value + " is none %}None{% elif " + value +
+			" %}ON{% else %}OFF{% endif %}"
 	}
-	return "{{ value_json." + e.field + " }}"
+	return "{{ " + value + " }}"
 }

@@ -18,30 +18,65 @@ const (
 	tableEnd = "<!-- END entity table -->\n"
 )
 
-// ownerPlaceholders are the id placeholders used in the documented entity ids.
+// Placeholders used in the documented entity ids and topics.
+const (
+	instancePlaceholder = "<instance>"
+	zonePlaceholder     = "<zone>"
+)
+
 var ownerPlaceholders = map[OwnerKind]string{
 	OwnerParticipant: "<pid>",
 	OwnerDevice:      "<did>",
 	OwnerEquipment:   "<eid>",
 }
 
-// renderEntityTable renders the entity table rows as Markdown for the
-// default base topic.
+// documentedOwnerTopics are the topics below the base topic that an owner's
+// rows read, by owner kind.
+var documentedOwnerTopics = map[OwnerKind]string{
+	OwnerBridge:      "session",
+	OwnerParticipant: "participant/<pid>",
+	OwnerDevice:      "device/<did>",
+	OwnerEquipment:   "equipment/<eid>",
+}
+
+// moduleRoot returns the folder that holds go.mod, searching upwards from
+// the test's working directory.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("reading the working directory failed: %v", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("go.mod not found above the test's working directory")
+		}
+		dir = parent
+	}
+}
+
+// renderEntityTable renders the entity table rows as Markdown, with
+// placeholders for the instance, owner and zone ids.
 func renderEntityTable() string {
-	topics := NewTopics(config.DefaultBaseTopic, config.DefaultDiscoveryPrefix)
 	var b strings.Builder
 	b.WriteString("| Device | Entity | Platform | Default entity id | Reads | Device class " +
 		"| Unit | State class | Other settings |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, e := range entities {
-		o := owner{kind: e.owner, id: ownerPlaceholders[e.owner]}
-		objectID := string(e.owner) + "_" + e.key
-		if e.owner != OwnerBridge {
-			objectID = string(e.owner) + "_" + o.id + "_" + e.key
+		key, name := e.key, e.name
+		if e.perZone {
+			key = "zone_" + zonePlaceholder + "_" + e.key
+			name = fmt.Sprintf(e.name, "*<zone name>*")
 		}
-		entityID := e.component + "." + topics.NodeID() + "_" + objectID
-
-		name := e.name
+		objectID := string(e.owner) + "_" + key
+		if e.owner != OwnerBridge {
+			objectID = string(e.owner) + "_" + ownerPlaceholders[e.owner] + "_" + key
+		}
+		entityID := e.component + "." + instancePlaceholder + "_" + objectID
 		if name == "" {
 			name = "*(device name)*"
 		}
@@ -53,31 +88,46 @@ func renderEntityTable() string {
 }
 
 func documentedSource(e entity) string {
+	field := e.field
+	if e.perZone {
+		field += "['" + zonePlaceholder + "']"
+	}
+	ownerTopic := documentedOwnerTopics[e.owner]
 	switch e.source {
 	case fromAvailability:
 		return "`bridge/availability`"
+	case fromBridgeState:
+		return "`" + field + "` in `bridge/state`"
 	case toCommand:
 		return "publishes `" + e.press + "` to `session/set`"
+	case toAssign:
+		return "`" + field + "` in `" + ownerTopic + "/state`; publishes the choice to `" +
+			string(e.owner) + "/<device id>/assign`"
+	case fromEvents:
+		return "events on `" + ownerTopic + "/event`"
 	}
-	return "`" + e.field + "` in `" + documentedStateTopics[e.owner] + "`"
-}
-
-// documentedStateTopics are the state topics below the base topic, per owner kind.
-var documentedStateTopics = map[OwnerKind]string{
-	OwnerBridge:      "session/state",
-	OwnerParticipant: "participant/<pid>/state",
-	OwnerDevice:      "device/<did>/state",
-	OwnerEquipment:   "equipment/<eid>/state",
+	return "`" + field + "` in `" + ownerTopic + "/state`"
 }
 
 func documentedExtras(e entity) string {
 	var extras []string
+
 	if len(e.options) > 0 {
 		extras = append(extras, "options `"+strings.Join(e.options, "`, `")+"`")
 	}
-	if e.zoneOptions {
+	switch e.optionsFrom {
+	case optionsZones:
 		extras = append(extras, "options: the configured zone ids")
+	case optionsAssign:
+		extras = append(extras, "options: the configured participant ids and `"+AssignGuest+"`")
 	}
+	if len(e.eventTypes) > 0 {
+		extras = append(extras, "event types `"+strings.Join(e.eventTypes, "`, `")+"`")
+	}
+	if e.perZone {
+		extras = append(extras, "one entity per configured zone")
+	}
+
 	if e.expireAfter > 0 {
 		extras = append(extras, fmt.Sprintf("expire_after %d s", e.expireAfter))
 	}
@@ -96,6 +146,7 @@ func documentedExtras(e entity) string {
 	if e.source == fromAvailability {
 		extras = append(extras, "no availability list")
 	}
+
 	if len(extras) == 0 {
 		return "–"
 	}
@@ -141,9 +192,12 @@ func TestDocsEntityTableIsCurrent(t *testing.T) {
 }
 
 func TestDocumentedIDsMatchBuilder(t *testing.T) {
-	// The table derives entity ids and state topics by hand, so compare it
-	// with what the builder sends for ids that need no slugging.
-	b := NewBuilder(config.Default(), testVersion)
+	// The table derives entity ids and topics by hand, so compare it with
+	// what the builder sends for ids that need no slugging.
+	cfg := config.Default()
+	cfg.InstanceID = "instance"
+	cfg.Zones = []config.Zone{{ID: "zone", Name: "Zone"}}
+	b := NewBuilder(cfg, testVersion)
 	table := renderEntityTable()
 	ids := map[OwnerKind]string{OwnerParticipant: "pid", OwnerDevice: "did", OwnerEquipment: "eid"}
 	var msgs []Message
@@ -151,31 +205,33 @@ func TestDocumentedIDsMatchBuilder(t *testing.T) {
 	msgs = append(msgs, b.Participant(ids[OwnerParticipant], "P")...)
 	msgs = append(msgs, b.Device(ids[OwnerDevice])...)
 	msgs = append(msgs, b.Equipment(ids[OwnerEquipment], "E")...)
-	for _, m := range msgs {
-		entityID := defaultEntityID(t, m)
+	placeholders := func(s, sep string) string {
 		for kind, id := range ids {
-			entityID = strings.Replace(entityID, "_"+string(kind)+"_"+id+"_",
-				"_"+string(kind)+"_"+ownerPlaceholders[kind]+"_", 1)
+			s = strings.Replace(s, string(kind)+sep+id+sep,
+				string(kind)+sep+ownerPlaceholders[kind]+sep, 1)
 		}
+		return strings.ReplaceAll(s, "_zone_zone_", "_zone_"+zonePlaceholder+"_")
+	}
+	for _, m := range msgs {
+		p := decodeObject(t, m.Payload)
+		entityID, _ := p["default_entity_id"].(string)
+		entityID = strings.Replace(entityID, ".instance_", "."+instancePlaceholder+"_", 1)
+		entityID = placeholders(entityID, "_")
 		if !strings.Contains(table, "`"+entityID+"`") {
 			t.Errorf("the entity table lacks entity id %s", entityID)
 		}
 
-		stateTopic, _ := decodeObject(t, m.Payload)["state_topic"].(string)
-		stateTopic = strings.TrimPrefix(stateTopic, config.DefaultBaseTopic+"/")
-		for kind, id := range ids {
-			stateTopic = strings.Replace(stateTopic, string(kind)+"/"+id+"/",
-				string(kind)+"/"+ownerPlaceholders[kind]+"/", 1)
-		}
-		if stateTopic != "" && !strings.Contains(table, "`"+stateTopic+"`") {
-			t.Errorf("the entity table lacks state topic %s of %s", stateTopic, entityID)
+		for _, key := range []string{"state_topic", "command_topic"} {
+			topic, _ := p[key].(string)
+			if topic == "" || key == "command_topic" && strings.HasSuffix(topic, "/session/set") {
+				continue
+			}
+			topic = placeholders(strings.TrimPrefix(topic, cfg.BaseTopic+"/"), "/")
+			// The assign topic holds the device id itself, not the slug.
+			topic = strings.Replace(topic, "/<did>/assign", "/<device id>/assign", 1)
+			if !strings.Contains(table, "`"+topic+"`") {
+				t.Errorf("the entity table lacks %s %s of %s", key, topic, entityID)
+			}
 		}
 	}
-}
-
-func defaultEntityID(t *testing.T, m Message) string {
-	t.Helper()
-	payload := decodeObject(t, m.Payload)
-	id, _ := payload["default_entity_id"].(string)
-	return id
 }

@@ -32,21 +32,28 @@ func renderGolden(t *testing.T, msgs []Message) []byte {
 }
 
 func TestParticipantGolden(t *testing.T) {
-	b := NewBuilder(config.Default(), "1.0.0")
-	got := renderGolden(t, b.Participant("Zoë Ä.", "Zoë Ä."))
+	for _, tt := range []struct{ mode, file string }{
+		{config.DiscoveryModeComponent, "participant.golden"},
+		{config.DiscoveryModeDevice, "participant_device.golden"},
+	} {
+		cfg := config.Default()
+		cfg.InstanceID = "gym"
+		cfg.Discovery.Mode = tt.mode
+		got := renderGolden(t, NewBuilder(cfg, "1.0.0").Participant("Zoë Ä.", "Zoë Ä."))
 
-	path := filepath.Join("testdata", "participant.golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatalf("writing %s failed: %v", path, err)
+		path := filepath.Join("testdata", tt.file)
+		if *update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatalf("writing %s failed: %v", path, err)
+			}
 		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading %s failed: %v (run go test ./discovery -update to create it)", path, err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("participant configs differ from %s; if the change is intended, "+
-			"run go test ./discovery -update and review the diff.\ngot:\n%s", path, got)
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("reading %s failed: %v (run go test ./discovery -update to create it)", path, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s mode participant configs differ from %s; if the change is intended, "+
+				"run go test ./discovery -update and review the diff.\ngot:\n%s", tt.mode, path, got)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 // field order is the key order on the wire, so identical input gives
 // byte-identical payloads. Keys are full names, never abbreviations.
 type discoveryConfig struct {
+	// Platform is only set inside a device-based discovery message.
+	Platform string `json:"platform,omitempty"`
 	// Name is a pointer because null (the device's main feature) and a
 	// missing key mean different things to Home Assistant.
 	Name            *string `json:"name"`
@@ -21,6 +23,7 @@ type discoveryConfig struct {
 	StateClass        string   `json:"state_class,omitempty"`
 	UnitOfMeasurement string   `json:"unit_of_measurement,omitempty"`
 	Options           []string `json:"options,omitempty"`
+	EventTypes        []string `json:"event_types,omitempty"`
 	EntityCategory    string   `json:"entity_category,omitempty"`
 	// EnabledByDefault is only sent as false, because true is the default.
 	EnabledByDefault *bool  `json:"enabled_by_default,omitempty"`
@@ -38,8 +41,10 @@ type discoveryConfig struct {
 	// connectivity entity, which must stay available to show "offline".
 	Availability     []availabilityItem `json:"availability,omitempty"`
 	AvailabilityMode string             `json:"availability_mode,omitempty"`
-	Device           deviceInfo         `json:"device"`
-	Origin           originInfo         `json:"origin"`
+	// Device and Origin are nil inside a device-based discovery message,
+	// which has them once at its root.
+	Device *deviceInfo `json:"device,omitempty"`
+	Origin *originInfo `json:"origin,omitempty"`
 }
 
 // availabilityItem is one entry of the availability list. The payloads are
@@ -61,6 +66,8 @@ type deviceInfo struct {
 	Model        string   `json:"model"`
 	SWVersion    string   `json:"sw_version,omitempty"`
 	ViaDevice    string   `json:"via_device,omitempty"`
+	// ConfigurationURL is set on the bridge device only, when configured.
+	ConfigurationURL string `json:"configuration_url,omitempty"`
 }
 
 // originInfo is the origin block, which Home Assistant shows in its debug

@@ -10,11 +10,17 @@ import (
 // changed slug carries, written as hex (8 characters for 4 bytes).
 const slugHashBytes = 4
 
+// maxSlugLen bounds a slug, so that topics and entity ids stay short even
+// for a guest whose device id is a long topic level. Configured ids are at
+// most this long already.
+const maxSlugLen = 64
+
 // Slug maps an id to the characters Home Assistant accepts in a discovery
-// topic segment, [a-zA-Z0-9_-]. An id that already uses only those
-// characters is returned unchanged. Any other id is lower-cased, its ':' are
-// dropped, every other rune outside the set becomes '_', and '_' plus a short
-// hash of the original id is appended. The hash keeps ids apart that clean up
+// topic segment, [a-zA-Z0-9_-]. An id of at most 64 characters that already
+// uses only those characters is returned unchanged. Any other id is
+// lower-cased, its ':' are dropped, every other rune outside the set becomes
+// '_', the result is cut to 55 characters, and '_' plus a short hash of the
+// original id is appended. The hash keeps ids apart that clean up
 // to the same text ("Zoë Ä." and "Zoe A"), and it keeps a cleaned id apart
 // from a configured id that already has that form ("aabbcc000005" and
 // "AA:BB:CC:00:00:05"). The result is the same for the same id in every run.
@@ -22,12 +28,16 @@ const slugHashBytes = 4
 // NOTE: two different changed ids map to the same slug only if the first 4
 // bytes of their SHA-256 agree, which is unlikely but not impossible.
 func Slug(id string) string {
-	if isSlug(id) {
+	if isSlug(id) && len(id) <= maxSlugLen {
 		return id
 	}
 
+	keep := maxSlugLen - 1 - 2*slugHashBytes
 	var b strings.Builder
 	for _, r := range strings.ToLower(id) {
+		if b.Len() == keep {
+			break
+		}
 		switch {
 		case r == ':':
 			continue

@@ -86,3 +86,22 @@ func TestEntityObjectID(t *testing.T) {
 		}
 	}
 }
+
+func TestSlugBoundsLength(t *testing.T) {
+	exactly := strings.Repeat("a", maxSlugLen)
+	if got := Slug(exactly); got != exactly {
+		t.Errorf("Slug of a %d-character id changed it to %q", maxSlugLen, got)
+	}
+	long := strings.Repeat("b", maxSlugLen+1)
+	got := Slug(long)
+	if len(got) != maxSlugLen || !slugPattern.MatchString(got) {
+		t.Errorf("Slug of a %d-character id = %q (%d characters), want %d slug characters",
+			len(long), got, len(got), maxSlugLen)
+	}
+	if other := Slug(long + "b"); other == got {
+		t.Errorf("two long ids with the same start share the slug %q", got)
+	}
+	if mac := Slug(strings.Repeat("AB:CD:", 40)); len(mac) > maxSlugLen {
+		t.Errorf("Slug of a long MAC-like id has %d characters", len(mac))
+	}
+}
