@@ -30,6 +30,20 @@ const (
 	DefaultHandoverWindow   = 5 * time.Minute
 	DefaultCoinMilestone    = 100
 	DefaultMaxHeartRateBPM  = 190
+	DefaultHighRatio        = 0.6
+	DefaultCriticalRatio    = 0.8
+	DefaultHysteresisRatio  = 0.05
+	DefaultSampleInterval   = 2 * time.Second
+	DefaultDiscoveryMode    = DiscoveryModeComponent
+	DefaultStatusTopic      = "homeassistant/status"
+)
+
+// Home Assistant discovery modes: one config message per entity, or one per
+// device listing its entities as components (Home Assistant 2024.12 or
+// later).
+const (
+	DiscoveryModeComponent = "component"
+	DiscoveryModeDevice    = "device"
 )
 
 // Zone units: the unit of every zone lower bound, global and per participant.
@@ -54,6 +68,16 @@ type Config struct {
 	Equipment           []Equipment   `yaml:"equipment"`
 	Session             Session       `yaml:"session"`
 	HTTP                HTTP          `yaml:"http"`
+	Memory              Memory        `yaml:"memory"`
+	// InstanceID is the id that keeps fitbridge instances on one broker
+	// apart: the node id of every discovery topic and the start of every
+	// unique id. Empty means the slugged host name. A set InstanceID also changes the
+	// base_topic and client_id defaults (see Validate).
+	InstanceID string    `yaml:"instance_id"`
+	Discovery  Discovery `yaml:"discovery"`
+	// ConfigurationURL is the link on the bridge device's page in Home
+	// Assistant (the device's configuration_url). Empty leaves it out.
+	ConfigurationURL string `yaml:"configuration_url"`
 	// DataDir is the folder for saved sessions. Empty means the per-user
 	// data folder (see DefaultDataDir).
 	DataDir string `yaml:"data_dir"`
@@ -65,7 +89,17 @@ type Broker struct {
 	URL      string `yaml:"url"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
-	ClientID string `yaml:"client_id"`
+	// PasswordFile names a file whose content, without a trailing line
+	// break, is the password. It excludes Password.
+	PasswordFile string `yaml:"password_file"`
+	ClientID     string `yaml:"client_id"`
+	// CAFile is a PEM file of the certificate authorities that a TLS broker's
+	// certificate must chain to; empty means the system's roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the PEM client certificate and its private
+	// key for brokers that require one; both or neither are set.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // HeartRate describes where heart-rate readings arrive and which values are valid.
@@ -108,6 +142,9 @@ type Equipment struct {
 	Name string `yaml:"name"`
 	// Topic is the zigbee2mqtt state topic of the sensor, e.g. zigbee2mqtt/bag_sensor.
 	Topic string `yaml:"topic"`
+	// Hold is how long the equipment stays active after a vibration event;
+	// zero means Session.EquipmentTimeout.
+	Hold time.Duration `yaml:"hold"`
 }
 
 // Session holds the timings of the session engine.
@@ -144,10 +181,44 @@ type Session struct {
 	CoinMilestone int `yaml:"coin_milestone"`
 }
 
+// Discovery sets how fitbridge announces its entities to Home Assistant.
+type Discovery struct {
+	// Mode is DiscoveryModeComponent or DiscoveryModeDevice.
+	Mode string `yaml:"mode"`
+	// StatusTopic is the topic of Home Assistant's birth message
+	// ("online"), after which fitbridge publishes every state again.
+	StatusTopic string `yaml:"status_topic"`
+}
+
 // HTTP is the dashboard, chart feed and metrics server.
 type HTTP struct {
 	// Listen is the TCP address to serve on; empty disables the server.
 	Listen string `yaml:"listen"`
+	// AllowedOrigins are the origins (scheme://host[:port]) whose pages may open
+	// the chart feed besides the dashboard's own origin.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// Token, when set, is the bearer token that the chart feed and the
+	// /api/v1/ endpoints require.
+	Token string `yaml:"token"`
+}
+
+// Memory sets the soft memory limit and the pressure levels of the heap
+// watchdog. The ratios are fractions of the limit that the live heap (what
+// the last garbage collection kept) must reach.
+type Memory struct {
+	// LimitBytes is the soft limit given to the Go runtime. 0 picks it
+	// automatically: GOMEMLIMIT if set, else 90 % of the container's memory
+	// limit, else 512 MiB.
+	LimitBytes int64 `yaml:"limit_bytes"`
+	// HighRatio is where load shedding starts.
+	HighRatio float64 `yaml:"high_ratio"`
+	// CriticalRatio is where a heap profile is written.
+	CriticalRatio float64 `yaml:"critical_ratio"`
+	// HysteresisRatio is how far below a level's ratio the live heap must
+	// fall before the level is left.
+	HysteresisRatio float64 `yaml:"hysteresis_ratio"`
+	// SampleInterval is how often the live heap is read.
+	SampleInterval time.Duration `yaml:"sample_interval"`
 }
 
 // DefaultZones returns the zone set used when the file has none.
@@ -167,6 +238,7 @@ func Default() Config {
 		Broker:          Broker{URL: DefaultBrokerURL, ClientID: DefaultClientID},
 		BaseTopic:       DefaultBaseTopic,
 		DiscoveryPrefix: DefaultDiscoveryPrefix,
+		Discovery:       Discovery{Mode: DefaultDiscoveryMode, StatusTopic: DefaultStatusTopic},
 		HeartRate: HeartRate{
 			Topic:           DefaultHeartRateTopic,
 			Min:             DefaultHeartRateMin,
@@ -192,6 +264,12 @@ func Default() Config {
 			HandoverWindow:     DefaultHandoverWindow,
 			CoinMilestone:      DefaultCoinMilestone,
 		},
-		HTTP: HTTP{Listen: DefaultHTTPListen},
+		HTTP: HTTP{Listen: DefaultHTTPListen, AllowedOrigins: []string{}},
+		Memory: Memory{
+			HighRatio:       DefaultHighRatio,
+			CriticalRatio:   DefaultCriticalRatio,
+			HysteresisRatio: DefaultHysteresisRatio,
+			SampleInterval:  DefaultSampleInterval,
+		},
 	}
 }

@@ -211,7 +211,8 @@ func TestLoadUnknownKeys(t *testing.T) {
 		{
 			name: "nested mapping",
 			text: "broker:\n  uri: mqtt://x\n",
-			want: "config.yaml:2:3: broker.uri: unknown key (allowed: url, username, password, client_id)",
+			want: "config.yaml:2:3: broker.uri: unknown key (allowed: url, username, password, " +
+				"password_file, client_id, ca_file, cert_file, key_file)",
 		},
 		{
 			name: "list item",
@@ -232,7 +233,7 @@ func TestLoadUnknownKeys(t *testing.T) {
 		{
 			name: "key needing quotes",
 			text: "http:\n  listen.port: 80\n",
-			want: `http["listen.port"]: unknown key (allowed: listen)`,
+			want: `http["listen.port"]: unknown key (allowed: listen, allowed_origins, token)`,
 		},
 	}
 	for _, tc := range cases {

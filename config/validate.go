@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"net/url"
@@ -38,13 +39,18 @@ func (v *validator) add(path, value, problem, allowed string) {
 // Validate checks the whole configuration and returns every problem at once,
 // as *FieldError values joined with errors.Join. It first fills in values
 // derived from others: an empty participant, equipment or zone name becomes
-// its id. Call it after Load, ApplyEnv and command-line flags.
+// its id, and a set instance_id replaces the defaults of base_topic and
+// broker.client_id (fitbridge/<instance_id> and fitbridge-<instance_id>).
+// Call it after Load, ApplyEnv and command-line flags.
 func (c *Config) Validate() error {
 	c.fillNames()
+	c.fillInstanceDefaults()
 
 	var v validator
 	v.checkBroker(c.Broker)
+	v.checkBrokerAuth(c.Broker)
 	v.checkTopicRoots(c.BaseTopic, c.DiscoveryPrefix)
+	v.checkDiscovery(c)
 	v.checkHeartRate(c)
 	v.checkZones(c.Zones, c.zoneCeiling())
 	v.checkZoneUnit(c)
@@ -52,6 +58,9 @@ func (c *Config) Validate() error {
 	v.checkEquipment(c)
 	v.checkSession(c.Session)
 	v.checkHTTP(c.HTTP)
+	v.checkHTTPAccess(c.HTTP)
+	v.checkConfigurationURL(c.ConfigurationURL)
+	v.checkMemory(c.Memory)
 	return errors.Join(v.errs...)
 }
 
@@ -77,22 +86,24 @@ func (v *validator) checkBroker(b Broker) {
 	const path = "broker.url"
 	allowed := "a URL with scheme " + strings.Join(brokerSchemes, ", ") +
 		" and a host, such as mqtt://127.0.0.1:1883"
+	// The URL may carry a password, which error messages must not show.
+	shown := quote(RedactURL(b.URL))
 	u, err := url.Parse(b.URL)
 	if err != nil {
-		v.add(path, quote(b.URL), "not a URL", allowed)
+		v.add(path, shown, "not a URL", allowed)
 		return
 	}
 	if !slices.Contains(brokerSchemes, u.Scheme) {
-		v.add(path, quote(b.URL), "unsupported scheme "+quote(u.Scheme), allowed)
+		v.add(path, shown, "unsupported scheme "+quote(u.Scheme), allowed)
 		return
 	}
 	if u.Hostname() == "" {
-		v.add(path, quote(b.URL), "the URL has no host", allowed)
+		v.add(path, shown, "the URL has no host", allowed)
 		return
 	}
 	if port := u.Port(); port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			v.add(path, quote(b.URL), "port out of range", allowed)
+			v.add(path, shown, "port out of range", allowed)
 		}
 	}
 }
@@ -212,6 +223,64 @@ func (v *validator) checkHTTP(h HTTP) {
 	}
 }
 
+// minTokenLength is the shortest accepted http.token.
+const minTokenLength = 16
+
+func (v *validator) checkHTTPAccess(h HTTP) {
+	const originAllowed = "an origin such as https://homeassistant.local:8123: " +
+		"http or https, a host, an optional port, and no path"
+	for i, origin := range h.AllowedOrigins {
+		path := fmt.Sprintf("http.allowed_origins[%d]", i)
+		u, err := url.Parse(origin)
+		switch {
+		case err != nil || u.Host == "":
+			v.add(path, quote(origin), "not an origin", originAllowed)
+		case u.Scheme != "http" && u.Scheme != "https":
+			v.add(path, quote(origin), "the scheme must be http or https", originAllowed)
+		case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			v.add(path, quote(origin), "an origin has no path, query, fragment or user", originAllowed)
+		}
+	}
+	if h.Token == "" {
+		return
+	}
+	const tokenAllowed = "empty, or at least 16 printable ASCII characters without spaces"
+	// The value is left out of the message because it is a secret.
+	if len(h.Token) < minTokenLength {
+		v.add("http.token", "(hidden)", fmt.Sprintf("only %d characters", len(h.Token)), tokenAllowed)
+		return
+	}
+	for _, r := range h.Token {
+		if r <= ' ' || r > '~' {
+			v.add("http.token", "(hidden)", "contains a space, a control or a non-ASCII character",
+				tokenAllowed)
+			return
+		}
+	}
+}
+
 func finite(f float64) bool {
 	return !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
+// configurationURLSchemes are the schemes Home Assistant accepts in a device
+// configuration_url (CONFIGURATION_URL_PROTOCOL_SCHEMA_LIST in its
+// helpers/config_validation.py).
+var configurationURLSchemes = []string{"http", "https", "homeassistant"}
+
+func (v *validator) checkConfigurationURL(raw string) {
+	if raw == "" {
+		return
+	}
+	const allowed = "an http, https or homeassistant URL with a host, " +
+		"such as http://192.0.2.10:8080/ or homeassistant://hassio/addon/local_fitbridge"
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		v.add("configuration_url", quote(raw), "not a URL", allowed)
+	case !slices.Contains(configurationURLSchemes, u.Scheme):
+		v.add("configuration_url", quote(raw), "unsupported scheme "+quote(u.Scheme), allowed)
+	case u.Host == "":
+		v.add("configuration_url", quote(raw), "the URL has no host", allowed)
+	}
 }

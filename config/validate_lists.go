@@ -193,7 +193,17 @@ func (v *validator) checkZoneOverrides(c *Config, i int) {
 	}
 }
 
+func (v *validator) checkEquipmentHold(c *Config) {
+	for i, e := range c.Equipment {
+		if e.Hold < 0 {
+			v.add(joinIndex("equipment", i)+".hold", formatDuration(e.Hold), "must not be negative",
+				"0 (use session.equipment_timeout) or a positive duration")
+		}
+	}
+}
+
 func (v *validator) checkEquipment(c *Config) {
+	v.checkEquipmentHold(c)
 	ids := make([]string, len(c.Equipment))
 	for i, e := range c.Equipment {
 		ids[i] = e.ID
