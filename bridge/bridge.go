@@ -16,6 +16,7 @@ import (
 	"github.com/fitbridge/fitbridge/discovery"
 	"github.com/fitbridge/fitbridge/metrics"
 	"github.com/fitbridge/fitbridge/sessions"
+	"github.com/fitbridge/fitbridge/sessions/store"
 )
 
 // Defaults for Options fields left at zero.
@@ -46,8 +47,12 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Listener, if not nil, also hears every session event (the chart feed).
 	Listener sessions.Listener
-	// DataDir is where session summaries are written; empty writes none.
-	DataDir string
+	// Store keeps timelines, saved sessions and checkpoints; nil keeps
+	// nothing on disk.
+	Store *store.Store
+	// Checkpoints makes the bridge checkpoint the running session into
+	// Store and resume from the checkpoint at start. Replays leave it off.
+	Checkpoints bool
 	// EventClock makes time move only with the event times of readings,
 	// never with the wall clock. Replays set it so their result does not
 	// depend on the replay speed.
@@ -69,9 +74,11 @@ type Bridge struct {
 	opts    Options
 	log     *slog.Logger
 	limiter *rateLimitedLog
-	metrics *metrics.Metrics
-	topics  discovery.Topics
-	builder *discovery.Builder
+	// deviceLog logs rejected readings at most once per device and minute.
+	deviceLog *deviceLog
+	metrics   *metrics.Metrics
+	topics    discovery.Topics
+	builder   *discovery.Builder
 
 	input       chan inbound
 	commands    chan func()
@@ -97,7 +104,12 @@ type Bridge struct {
 	evicted   []string                // guest ids evicted since the last publish
 	coins     map[string]int          // coins per participant at the last tick
 	haOnline  bool                    // Home Assistant sent its birth message
+	disc      *discoveryState         // Home Assistant discovery on the broker
 
+	store              *store.Store
+	checkpointNow      bool // the roster changed: checkpoint at once
+	checkpointDue      bool // ticks closed since the last checkpoint
+	lastCheckpoint     time.Time
 	started            time.Time
 	hrPrefix, hrSuffix string // the heart-rate filter around its + wildcard
 	lastCounters       floatCounters
@@ -126,8 +138,9 @@ func New(opts Options) (*Bridge, error) {
 		opts:        opts,
 		log:         opts.Logger,
 		limiter:     newRateLimitedLog(opts.Logger, 10*time.Second),
+		deviceLog:   newDeviceLog(opts.Logger),
 		metrics:     opts.Metrics,
-		topics:      discovery.NewTopics(cfg.BaseTopic, cfg.DiscoveryPrefix),
+		topics:      discovery.TopicsFor(cfg),
 		builder:     discovery.NewBuilder(cfg, opts.Version),
 		input:       make(chan inbound, opts.QueueLen),
 		commands:    make(chan func()),
@@ -137,7 +150,9 @@ func New(opts Options) (*Bridge, error) {
 		published:   make(map[string]string),
 		guests:      make(map[string]bool),
 		coins:       make(map[string]int),
+		disc:        newDiscoveryState(),
 		started:     time.Now(),
+		store:       opts.Store,
 	}
 	b.engine = sessions.New(cfg, b, func(id string) { b.evicted = append(b.evicted, id) })
 	for _, eq := range cfg.Equipment {
@@ -146,7 +161,35 @@ func New(opts Options) (*Bridge, error) {
 	if err := b.routes(); err != nil {
 		return nil, err
 	}
+	if err := b.restore(); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// restore continues from the checkpoint in the store, if there is one.
+func (b *Bridge) restore() error {
+	if b.store == nil || !b.opts.Checkpoints {
+		return nil
+	}
+	cp, err := b.store.LoadCheckpoint()
+	if err != nil || cp == nil {
+		return err
+	}
+	if err := b.engine.Restore(cp.State); err != nil {
+		return fmt.Errorf("restore from checkpoint: %w", err)
+	}
+	snap := b.engine.Snapshot()
+	b.log.Info("restored from checkpoint", "written_at", cp.WrittenAt, "session_id", snap.SessionID,
+		"running", snap.Running, "participants", len(snap.Participants))
+	c := b.engine.Counters()
+	b.lastCounters = floatCounters{LateSamples: float64(c.LateSamples),
+		Duplicates: float64(c.Duplicates), GuestsEvicted: float64(c.GuestsEvicted),
+		UnknownEquipment: float64(c.UnknownEquipment)}
+	if snap.Running {
+		b.metrics.SessionActive.Set(1)
+	}
+	return nil
 }
 
 // Run connects to the broker and runs until ctx ends. Then it ends the
@@ -168,10 +211,21 @@ func (b *Bridge) Run(ctx context.Context) error {
 
 	b.loop(ctx)
 
-	// Shut down in order: stop reading, end the session, flush the
-	// outbox, say offline, disconnect.
+	// Shut down in order: stop reading, checkpoint the session (or end it
+	// when nothing is kept on disk), flush the outbox, say offline,
+	// disconnect.
 	b.log.Info("shutting down", "reason", context.Cause(ctx))
-	b.engine.End(sessions.EndShutdown)
+	if b.store != nil && b.opts.Checkpoints {
+		b.checkpoint(time.Now())
+		b.log.Info("final checkpoint written", "running", b.engine.Running())
+	} else {
+		b.engine.End(sessions.EndShutdown)
+	}
+	if b.store != nil {
+		if err := b.store.Close(); err != nil {
+			b.log.Error("closing the timeline failed", "err", err)
+		}
+	}
 	b.publishStates(true)
 	close(stopPub)
 	<-pubDone

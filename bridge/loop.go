@@ -228,6 +228,8 @@ func (b *Bridge) handleHeartRate(deviceID string, in inbound) {
 	}
 	if f.Invalid != "" {
 		b.metrics.InvalidReadings.WithLabelValues(f.Invalid).Inc()
+		b.deviceLog.log(deviceID, "invalid heart-rate reading", "reason", f.Invalid,
+			"payload", truncate(string(in.payload), 64))
 	}
 	b.engine.HeartRate(r)
 	b.afterEngine()

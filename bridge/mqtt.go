@@ -10,6 +10,7 @@ import (
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
 
+	"github.com/fitbridge/fitbridge/config"
 	"github.com/fitbridge/fitbridge/discovery"
 )
 
@@ -44,17 +45,26 @@ type inbound struct {
 func (b *Bridge) connect(ctx context.Context) (*autopaho.ConnectionManager, error) {
 	u, err := url.Parse(b.cfg.Broker.URL)
 	if err != nil {
-		return nil, fmt.Errorf("parse broker url %q: %w", b.cfg.Broker.URL, err)
+		return nil, fmt.Errorf("parse broker url %q: %w", config.RedactURL(b.cfg.Broker.URL), err)
+	}
+	tlsConfig, err := brokerTLSConfig(b.cfg.Broker, u)
+	if err != nil {
+		return nil, err
+	}
+	username, password, err := brokerCredentials(b.cfg.Broker, u)
+	if err != nil {
+		return nil, err
 	}
 	topics := b.topics
 	cc := autopaho.ClientConfig{
-		ServerUrls:                    []*url.URL{u},
+		ServerUrls:                    []*url.URL{withoutUserInfo(u)},
+		TlsCfg:                        tlsConfig,
 		KeepAlive:                     keepAlive,
 		CleanStartOnInitialConnection: true,
 		ConnectTimeout:                10 * time.Second,
 		ReconnectBackoff:              autopaho.NewExponentialBackoff(minBackoff, maxBackoff, 2*minBackoff, 2),
-		ConnectUsername:               b.cfg.Broker.Username,
-		ConnectPassword:               []byte(b.cfg.Broker.Password),
+		ConnectUsername:               username,
+		ConnectPassword:               password,
 		WillMessage: &paho.WillMessage{
 			Topic:   topics.BridgeAvailability(),
 			Payload: []byte(availabilityOffline),
@@ -83,7 +93,8 @@ func (b *Bridge) connect(ctx context.Context) (*autopaho.ConnectionManager, erro
 			var connack *autopaho.ConnackError
 			if errors.As(err, &connack) {
 				b.log.Error("mqtt connection refused by broker", "broker", u.Redacted(),
-					"user", b.cfg.Broker.Username, "reason", connack.ReasonCode, "err", err)
+					"user", username, "reason", connack.ReasonCode,
+					"reason_text", connackReasonText(connack.ReasonCode), "err", err)
 				return
 			}
 			b.log.Warn("mqtt connect failed; retrying", "broker", u.Redacted(), "err", err)
@@ -110,6 +121,7 @@ func (b *Bridge) subscribe(ctx context.Context, cm *autopaho.ConnectionManager) 
 	subs := []paho.SubscribeOptions{
 		{Topic: b.cfg.HeartRate.Topic, QoS: 1},
 		{Topic: b.topics.SessionCommand(), QoS: 1},
+		{Topic: b.topics.Base() + "/device/+" + assignSuffix, QoS: 1},
 		{Topic: b.topics.HomeAssistantStatus(), QoS: 1},
 	}
 	for _, eq := range b.cfg.Equipment {
@@ -123,6 +135,7 @@ func (b *Bridge) subscribe(ctx context.Context, cm *autopaho.ConnectionManager) 
 		return
 	}
 	b.log.Info("mqtt subscribed", "topics", len(subs))
+	b.syncDiscovery(subCtx, cm)
 	b.connected.Store(true)
 	select {
 	case b.reconnected <- struct{}{}:
@@ -135,6 +148,9 @@ func (b *Bridge) subscribe(ctx context.Context, cm *autopaho.ConnectionManager) 
 // queue, and drops and counts the message when that queue is full.
 func (b *Bridge) receive(pr paho.PublishReceived) (bool, error) {
 	p := pr.Packet
+	if b.captureSync(p) {
+		return true, nil
+	}
 	in := inbound{topic: p.Topic, payload: p.Payload, retained: p.Retain, arrival: time.Now()}
 	if p.Properties != nil {
 		in.props = p.Properties.User

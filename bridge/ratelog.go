@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // rateLimitedLog logs each distinct message at most once per interval and
@@ -46,4 +48,36 @@ func (r *rateLimitedLog) log(msg string, args ...any) {
 		args = append(args, "repeats_skipped", skipped)
 	}
 	r.logger.Warn(msg, args...)
+}
+
+// perDeviceInterval is how often a rejected reading is logged per device.
+const perDeviceInterval = time.Minute
+
+// deviceLog logs rejected readings at most once per device and minute. It
+// remembers the last deviceLogSize devices, so a flood of made-up device ids
+// costs bounded memory; such a flood still shows in the metrics.
+type deviceLog struct {
+	logger *slog.Logger
+	last   *simplelru.LRU[string, time.Time]
+}
+
+const deviceLogSize = 1024
+
+func newDeviceLog(log *slog.Logger) *deviceLog {
+	last, err := simplelru.NewLRU[string, time.Time](deviceLogSize, nil)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &deviceLog{logger: log, last: last}
+}
+
+// log writes msg for device unless it did so within perDeviceInterval. It
+// is called from the engine loop only.
+func (d *deviceLog) log(device, msg string, args ...any) {
+	now := time.Now()
+	if last, ok := d.last.Get(device); ok && now.Sub(last) < perDeviceInterval {
+		return
+	}
+	d.last.Add(device, now)
+	d.logger.Warn(msg, append(args, "device", device)...)
 }
