@@ -19,7 +19,10 @@ type client struct {
 	id     uint64
 	remote string
 	conn   *websocket.Conn
-	queue  chan *websocket.PreparedMessage
+	topics topicSet
+	// queue holds broadcasts; replies holds the encoded replies to the client's requests.
+	queue   chan *websocket.PreparedMessage
+	replies chan []byte
 
 	// kicked is closed when the hub removes the client. closeCode and closeReason are
 	// written before that and read only after it.
@@ -31,18 +34,19 @@ type client struct {
 	readerDone chan struct{}
 }
 
-// kick signals the writer to send a close frame and end the connection. The hub calls it at
-// most once per client, with h.mu held, right after removing the client.
-func (c *client) kick(code int, reason string) {
-	c.closeCode = code
-	c.closeReason = reason
-	close(c.kicked)
-}
-
-// ServeWS upgrades the request to a WebSocket connection and streams the chart feed to it
-// until either side closes. The client first receives hello and snapshot, then every
+// ServeWS checks the bearer token, upgrades the request to a WebSocket connection after
+// checking its Origin, and streams the subscribed topics until either side closes. The
+// client first receives hello, then per topic a snapshot or a resume, then every
 // broadcast. After Close it responds 503 Service Unavailable.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
+	if !h.authorize(w, r) {
+		return
+	}
+	sub, err := parseSubscription(r.URL.Query())
+	if err != nil {
+		http.Error(w, "invalid chart feed query: "+err.Error(), http.StatusBadRequest)
+		return
+	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -56,17 +60,20 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	conn, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		// Upgrade has already responded with an HTTP error.
-		h.log.Warn("chart websocket upgrade failed", "remote", r.RemoteAddr, "error", err)
+		h.log.Warn("chart websocket upgrade failed", "remote", r.RemoteAddr,
+			"origin", r.Header.Get("Origin"), "error", err)
 		return
 	}
 	c := &client{
 		remote:     r.RemoteAddr,
 		conn:       conn,
+		topics:     sub.topics,
 		queue:      make(chan *websocket.PreparedMessage, h.opts.QueueLen),
+		replies:    make(chan []byte, h.opts.MaxPendingRequests),
 		kicked:     make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}
-	initial, err := h.register(c)
+	initial, err := h.register(c, sub)
 	if err != nil {
 		code, reason := websocket.CloseGoingAway, closeReasonShutdown
 		if !errors.Is(err, errHubClosed) {
@@ -74,11 +81,12 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 			code, reason = websocket.CloseInternalServerErr, "internal error"
 		}
 		message := websocket.FormatCloseMessage(code, reason)
-		conn.WriteControl(websocket.CloseMessage, message, time.Now().Add(h.opts.WriteTimeout))
+		_ = conn.WriteControl(websocket.CloseMessage, message, time.Now().Add(h.opts.WriteTimeout))
 		conn.Close()
 		return
 	}
-	h.log.Info("chart client connected", "client_id", c.id, "remote", c.remote)
+	h.log.Info("chart client connected", "client_id", c.id, "remote", c.remote,
+		"topics", sub.topics.names())
 
 	writerDone := make(chan struct{})
 	go func() {
@@ -99,70 +107,153 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 // errHubClosed is returned by register after Close.
 var errHubClosed = errors.New("chart hub is closed")
 
-// register adds c to the hub and returns the encoded hello and snapshot. Both are built
-// under the same lock hold that registers c, so c receives every broadcast after the
-// snapshot and none that the snapshot already includes. On error c is not registered.
-func (h *Hub) register(c *client) ([][]byte, error) {
+// register adds c to the hub and returns its initial messages: hello, then per subscribed
+// topic either a snapshot or a resumed message with the broadcasts the client missed. They
+// are built under the same lock hold that registers c, so c receives every later broadcast
+// and none twice. On error c is not registered.
+func (h *Hub) register(c *client, sub subscription) ([]*websocket.PreparedMessage, error) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	if h.closed {
-		h.mu.Unlock()
 		return nil, errHubClosed
 	}
+	hello, err := prepareJSON(h.helloLocked(sub.topics))
+	if err != nil {
+		return nil, fmt.Errorf("encode hello: %w", err)
+	}
+	initial := []*websocket.PreparedMessage{hello}
+	for _, topic := range sub.topics.names() {
+		log := h.topics[topic]
+		lastSeq, asked := sub.lastSeq[topic]
+		if asked && sub.epoch == h.epoch {
+			if missed, ok := log.since(lastSeq); ok {
+				resumed, err := prepareJSON(&resumedMessage{
+					header: newHeader(TypeResumed, topic, lastSeq),
+					Count:  len(missed),
+				})
+				if err != nil {
+					return nil, fmt.Errorf("encode resumed message of %s: %w", topic, err)
+				}
+				initial = append(initial, resumed)
+				initial = append(initial, missed...)
+				h.resumes.Add(1)
+				continue
+			}
+		}
+		snapshot, err := h.snapshotLocked(topic)
+		if err != nil {
+			return nil, err
+		}
+		initial = append(initial, snapshot)
+		h.snapshots.Add(1)
+	}
+
 	h.nextClientID++
 	c.id = h.nextClientID
 	h.clients[c] = struct{}{}
 	if h.opts.Metrics.ClientsConnected != nil {
 		h.opts.Metrics.ClientsConnected.Inc()
 	}
-	hello := &helloMessage{
-		header:        newHeader(TypeHello, h.seq),
-		ServerVersion: h.opts.Version,
-		IntervalMS:    h.window.intervalMS,
-		Limits: limits{
-			QueueLen:              h.opts.QueueLen,
-			LiveWindowTicks:       h.opts.LiveWindowTicks,
-			MaxClientMessageBytes: MaxClientMessageBytes,
-			PingIntervalMS:        h.opts.PingInterval.Milliseconds(),
-		},
-	}
-	var session *sessionInfo
-	if h.session != nil {
-		copied := *h.session
-		session = &copied
-	}
-	snapshot := buildSnapshot(h.window, session, h.seq)
-	h.mu.Unlock()
-
-	// Encoding happens outside the lock because a full snapshot can be large.
-	initial := make([][]byte, 0, 2)
-	for _, msg := range []any{hello, snapshot} {
-		data, err := json.Marshal(msg)
-		if err != nil {
-			h.mu.Lock()
-			h.removeLocked(c)
-			h.mu.Unlock()
-			return nil, fmt.Errorf("encode initial messages for client %d: %w", c.id, err)
-		}
-		initial = append(initial, data)
-	}
 	return initial, nil
 }
 
-// removeLocked unregisters c. It is safe to call for a client that is already removed.
-// h.mu must be held.
-func (h *Hub) removeLocked(c *client) {
+func (h *Hub) helloLocked(topics topicSet) *helloMessage {
+	zones := h.opts.Zones.Zones
+	if zones == nil {
+		zones = []Zone{}
+	}
+	participants := h.opts.Zones.Participants
+	if participants == nil {
+		participants = map[string]map[string]float64{}
+	}
+	return &helloMessage{
+		Type:          TypeHello,
+		V:             ProtocolVersion,
+		Epoch:         h.epoch,
+		ServerVersion: h.opts.Version,
+		IntervalMS:    h.window.intervalMS,
+		Topics:        topics.names(),
+		Limits: limits{
+			QueueLen:              h.opts.QueueLen,
+			ResumeMessages:        h.opts.ResumeMessages,
+			LiveWindowTicks:       h.opts.LiveWindowTicks,
+			MaxClientMessageBytes: MaxClientMessageBytes,
+			MaxPendingRequests:    h.opts.MaxPendingRequests,
+			MaxRangePoints:        h.opts.MaxRangePoints,
+			PingIntervalMS:        h.opts.PingInterval.Milliseconds(),
+		},
+		Zones:            zones,
+		ParticipantZones: participants,
+	}
+}
+
+// snapshotLocked returns the topic's current snapshot, encoded once per seq. h.mu must
+// be held.
+func (h *Hub) snapshotLocked(topic string) (*websocket.PreparedMessage, error) {
+	log := h.topics[topic]
+	if cached := log.cachedSnapshot(); cached != nil {
+		return cached, nil
+	}
+	var sessionID *string
+	if h.session != nil {
+		sessionID = optionalString(h.session.ID)
+	}
+	var msg any
+	switch topic {
+	case TopicSession:
+		snapshot := &sessionSnapshotMessage{header: newHeader(TypeSnapshot, topic, log.seq)}
+		if h.session != nil {
+			state := h.session.clone()
+			snapshot.Session = &state
+		}
+		msg = snapshot
+	case TopicFitness:
+		msg = buildFitnessSnapshot(h.window, sessionID, log.seq)
+	case TopicEquipment:
+		msg = buildEquipmentSnapshot(h.window, sessionID, log.seq)
+	}
+	prepared, err := prepareJSON(msg)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s snapshot: %w", topic, err)
+	}
+	log.cacheSnapshot(prepared)
+	return prepared, nil
+}
+
+func prepareJSON(msg any) (*websocket.PreparedMessage, error) {
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return nil, err
+	}
+	return websocket.NewPreparedMessage(websocket.TextMessage, data)
+}
+
+// removeLocked unregisters c and reports whether it was registered. h.mu must be held.
+func (h *Hub) removeLocked(c *client) bool {
 	if _, ok := h.clients[c]; !ok {
-		return
+		return false
 	}
 	delete(h.clients, c)
 	if h.opts.Metrics.ClientsConnected != nil {
 		h.opts.Metrics.ClientsConnected.Dec()
 	}
+	return true
 }
 
-// readLoop reads until the connection fails or closes and returns the reason. Client
-// frames carry nothing in protocol version 1; reading them processes pongs and the close
-// handshake. Any frame, not only a pong, extends the read deadline.
+// dropLocked unregisters c and signals its writer to close the connection with code and
+// reason. Only the call that unregisters c signals the writer. h.mu must be held.
+func (h *Hub) dropLocked(c *client, code int, reason string) {
+	if !h.removeLocked(c) {
+		return
+	}
+	c.closeCode = code
+	c.closeReason = reason
+	close(c.kicked)
+}
+
+// readLoop reads requests until the connection fails or closes and returns the reason.
+// Reading also processes pongs and the close handshake, and any frame extends the read
+// deadline.
 func (h *Hub) readLoop(c *client) error {
 	c.conn.SetReadLimit(MaxClientMessageBytes)
 	extend := func() error {
@@ -173,28 +264,48 @@ func (h *Hub) readLoop(c *client) error {
 	}
 	c.conn.SetPongHandler(func(string) error { return extend() })
 	for {
-		if _, _, err := c.conn.NextReader(); err != nil {
+		kind, data, err := c.conn.ReadMessage()
+		if err != nil {
 			return err
 		}
 		if err := extend(); err != nil {
 			return err
 		}
+		if kind != websocket.TextMessage {
+			h.reply(c, errorReply("", ErrorInvalidRequest, "binary frames are not supported"))
+			continue
+		}
+		h.reply(c, h.handleRequest(data))
 	}
 }
 
-// writeLoop writes hello, snapshot, queued broadcasts and pings to c until the hub kicks
-// it, the read loop ends, or a write fails.
-func (h *Hub) writeLoop(c *client, initial [][]byte) {
+// reply queues an encoded reply for the writer. A client with MaxPendingRequests replies
+// already waiting is dropped with 1008 (policy violation).
+func (h *Hub) reply(c *client, data []byte) {
+	select {
+	case c.replies <- data:
+	default:
+		h.mu.Lock()
+		h.dropLocked(c, websocket.ClosePolicyViolation, closeReasonTooMany)
+		h.mu.Unlock()
+		h.log.Warn("chart client dropped", "client_id", c.id, "remote", c.remote,
+			"reason", closeReasonTooMany, "max_pending_requests", h.opts.MaxPendingRequests)
+	}
+}
+
+// writeLoop writes the initial messages, queued broadcasts, replies and pings to c until
+// the hub drops it, the read loop ends, or a write fails.
+func (h *Hub) writeLoop(c *client, initial []*websocket.PreparedMessage) {
 	ping := time.NewTicker(h.opts.PingInterval)
 	defer ping.Stop()
 
-	for _, data := range initial {
-		if !h.write(c, func() error { return c.conn.WriteMessage(websocket.TextMessage, data) }) {
+	for _, prepared := range initial {
+		if !h.write(c, func() error { return c.conn.WritePreparedMessage(prepared) }) {
 			return
 		}
 	}
 	for {
-		// A kick takes precedence over queued messages: a slow consumer gets nothing more.
+		// A drop takes precedence over queued messages: a slow consumer gets nothing more.
 		select {
 		case <-c.kicked:
 			h.closeConn(c, c.closeCode, c.closeReason)
@@ -210,6 +321,10 @@ func (h *Hub) writeLoop(c *client, initial [][]byte) {
 			return
 		case prepared := <-c.queue:
 			if !h.write(c, func() error { return c.conn.WritePreparedMessage(prepared) }) {
+				return
+			}
+		case data := <-c.replies:
+			if !h.write(c, func() error { return c.conn.WriteMessage(websocket.TextMessage, data) }) {
 				return
 			}
 		case <-ping.C:

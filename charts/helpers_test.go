@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -48,10 +47,7 @@ func startFeed(
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	hub := NewHub(opts)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ws", hub.ServeWS)
-	mux.Handle("/", hub.PageHandler())
-	server := httptest.NewUnstartedServer(mux)
+	server := httptest.NewUnstartedServer(hub.Handler())
 	if wrapListener != nil {
 		server.Listener = wrapListener(server.Listener)
 	}
@@ -73,13 +69,62 @@ func (f *feedServer) dial(t *testing.T) *websocket.Conn {
 
 func (f *feedServer) dialWith(t *testing.T, dialer *websocket.Dialer) *websocket.Conn {
 	t.Helper()
-	conn, resp, err := dialer.Dial(f.wsURL, nil)
+	return f.dialQuery(t, dialer, "")
+}
+
+// dialQuery dials the feed with a query string such as "topics=fitness".
+func (f *feedServer) dialQuery(t *testing.T, dialer *websocket.Dialer, query string) *websocket.Conn {
+	t.Helper()
+	target := f.wsURL
+	if query != "" {
+		target += "?" + query
+	}
+	conn, resp, err := dialer.Dial(target, nil)
 	if err != nil {
-		t.Fatalf("dial %s: %v", f.wsURL, err)
+		t.Fatalf("dial %s: %v", target, err)
 	}
 	resp.Body.Close()
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// initialView is what a client receives on connect when it subscribes to every topic
+// and resumes none.
+type initialView struct {
+	hello     helloView
+	session   sessionMessageView
+	fitness   fitnessSnapshotView
+	equipment equipmentSnapshotView
+}
+
+// readInitial reads hello and the three snapshots of a fresh connection.
+func readInitial(t *testing.T, conn *websocket.Conn) initialView {
+	t.Helper()
+	return initialView{
+		hello:     readAs[helloView](t, conn, TypeHello),
+		session:   readAs[sessionMessageView](t, conn, TypeSnapshot+"/"+TopicSession),
+		fitness:   readAs[fitnessSnapshotView](t, conn, TypeSnapshot+"/"+TopicFitness),
+		equipment: readAs[equipmentSnapshotView](t, conn, TypeSnapshot+"/"+TopicEquipment),
+	}
+}
+
+// readTick reads the three messages one tick broadcasts: session_state, then the fitness
+// and equipment points.
+func readTick(t *testing.T, conn *websocket.Conn) (sessionMessageView, fitnessPointsView, equipmentPointsView) {
+	t.Helper()
+	state := readAs[sessionMessageView](t, conn, TypeSessionState+"/"+TopicSession)
+	fitness := readAs[fitnessPointsView](t, conn, TypePoints+"/"+TopicFitness)
+	equipment := readAs[equipmentPointsView](t, conn, TypePoints+"/"+TopicEquipment)
+	return state, fitness, equipment
+}
+
+// readStart reads the three messages a session start broadcasts.
+func readStart(t *testing.T, conn *websocket.Conn) (sessionMessageView, fitnessSnapshotView) {
+	t.Helper()
+	started := readAs[sessionMessageView](t, conn, TypeSessionStarted+"/"+TopicSession)
+	fitness := readAs[fitnessSnapshotView](t, conn, TypeSnapshot+"/"+TopicFitness)
+	readAs[equipmentSnapshotView](t, conn, TypeSnapshot+"/"+TopicEquipment)
+	return started, fitness
 }
 
 // readRaw returns the next data message from conn.
@@ -98,18 +143,24 @@ func readRaw(t *testing.T, conn *websocket.Conn) []byte {
 	return data
 }
 
-// readAs reads the next message, checks its type, and decodes it into a value of type T.
+// readAs reads the next message, checks its type and, for a topic message, its topic
+// ("" for none), and decodes it into a value of type T. wantType may be "type/topic".
 func readAs[T any](t *testing.T, conn *websocket.Conn, wantType string) T {
 	t.Helper()
 	data := readRaw(t, conn)
 	var head struct {
-		Type string `json:"type"`
+		Type  string `json:"type"`
+		Topic string `json:"topic"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		t.Fatalf("decode message %s: %v", data, err)
 	}
-	if head.Type != wantType {
-		t.Fatalf("message type = %q, want %q: %s", head.Type, wantType, data)
+	got := head.Type
+	if strings.Contains(wantType, "/") {
+		got += "/" + head.Topic
+	}
+	if got != wantType {
+		t.Fatalf("message = %q, want %q: %s", got, wantType, data)
 	}
 	var msg T
 	if err := json.Unmarshal(data, &msg); err != nil {
@@ -186,52 +237,38 @@ func dialSmallReadBuffer(ctx context.Context, network, address string) (net.Conn
 // Decoded forms of the messages, as a client sees them.
 
 type helloView struct {
-	V             int    `json:"v"`
-	Seq           uint64 `json:"seq"`
-	ServerVersion string `json:"server_version"`
-	IntervalMS    int64  `json:"interval_ms"`
+	Type          string   `json:"type"`
+	V             int      `json:"v"`
+	Epoch         string   `json:"epoch"`
+	ServerVersion string   `json:"server_version"`
+	IntervalMS    int64    `json:"interval_ms"`
+	Topics        []string `json:"topics"`
 	Limits        struct {
 		QueueLen              int   `json:"queue_len"`
+		ResumeMessages        int   `json:"resume_messages"`
 		LiveWindowTicks       int   `json:"live_window_ticks"`
 		MaxClientMessageBytes int64 `json:"max_client_message_bytes"`
+		MaxPendingRequests    int   `json:"max_pending_requests"`
+		MaxRangePoints        int   `json:"max_range_points"`
 		PingIntervalMS        int64 `json:"ping_interval_ms"`
 	} `json:"limits"`
+	Zones []struct {
+		ID     string  `json:"id"`
+		MinBPM float64 `json:"min_bpm"`
+	} `json:"zones"`
+	ParticipantZones map[string]map[string]float64 `json:"participant_zones"`
 }
 
 type sessionView struct {
-	ID        string     `json:"id"`
-	StartedAt *time.Time `json:"started_at"`
-	Running   bool       `json:"running"`
-}
-
-type snapshotView struct {
-	Seq          uint64       `json:"seq"`
-	IntervalMS   int64        `json:"interval_ms"`
-	StartMS      *int64       `json:"start_ms"`
-	FirstIndex   *int         `json:"first_index"`
-	Session      *sessionView `json:"session"`
-	Participants []struct {
-		ID        string     `json:"id"`
-		Name      string     `json:"name"`
-		Status    *string    `json:"status"`
-		HeartRate []*float64 `json:"heart_rate"`
-		Zone      []*string  `json:"zone"`
-		Coins     []*int     `json:"coins"`
-	} `json:"participants"`
-	Equipment []struct {
-		ID     string  `json:"id"`
-		Name   *string `json:"name"`
-		Active []*bool `json:"active"`
-		Events []*int  `json:"events"`
-	} `json:"equipment"`
-}
-
-type tickView struct {
-	Seq          uint64 `json:"seq"`
-	SessionID    string `json:"session_id"`
-	Index        int    `json:"index"`
-	StartMS      int64  `json:"start_ms"`
-	IntervalMS   int64  `json:"interval_ms"`
+	ID           string     `json:"id"`
+	StartedAt    *time.Time `json:"started_at"`
+	Running      bool       `json:"running"`
+	EndedAt      *time.Time `json:"ended_at"`
+	EndReason    *string    `json:"end_reason"`
+	IntervalMS   int64      `json:"interval_ms"`
+	ElapsedMS    int64      `json:"elapsed_ms"`
+	TickIndex    *int       `json:"tick_index"`
+	TotalCoins   int        `json:"total_coins"`
 	Participants []struct {
 		ID        string   `json:"id"`
 		Name      string   `json:"name"`
@@ -241,27 +278,130 @@ type tickView struct {
 		Coins     int      `json:"coins"`
 	} `json:"participants"`
 	Equipment []struct {
-		ID     string `json:"id"`
-		Active bool   `json:"active"`
-		Events int    `json:"events"`
+		ID     string  `json:"id"`
+		Name   *string `json:"name"`
+		Active bool    `json:"active"`
+		Events int     `json:"events"`
 	} `json:"equipment"`
 }
 
-type sessionStartedView struct {
-	Seq          uint64      `json:"seq"`
-	IntervalMS   int64       `json:"interval_ms"`
-	Session      sessionView `json:"session"`
+type topicHead struct {
+	Type  string `json:"type"`
+	V     int    `json:"v"`
+	Topic string `json:"topic"`
+	Seq   uint64 `json:"seq"`
+}
+
+type sessionMessageView struct {
+	topicHead
+	Session *sessionView     `json:"session"`
+	Summary sessions.Summary `json:"summary"`
+}
+
+type dropoutView struct {
+	Index   int   `json:"index"`
+	AtMS    int64 `json:"at_ms"`
+	SinceMS int64 `json:"since_ms"`
+	Ticks   int   `json:"ticks"`
+}
+
+type fitnessSnapshotView struct {
+	topicHead
+	SessionID    *string `json:"session_id"`
+	IntervalMS   int64   `json:"interval_ms"`
+	StartMS      *int64  `json:"start_ms"`
+	FirstIndex   *int    `json:"first_index"`
 	Participants []struct {
-		ID     string  `json:"id"`
-		Name   string  `json:"name"`
-		Status *string `json:"status"`
+		ID        string        `json:"id"`
+		Name      string        `json:"name"`
+		Status    *string       `json:"status"`
+		HeartRate []*float64    `json:"heart_rate"`
+		Zone      []*string     `json:"zone"`
+		Coins     []*int        `json:"coins"`
+		Dropouts  []dropoutView `json:"dropouts"`
 	} `json:"participants"`
 }
 
-type sessionEndedView struct {
-	Seq     uint64           `json:"seq"`
-	Session sessionView      `json:"session"`
-	Summary sessions.Summary `json:"summary"`
+type equipmentSnapshotView struct {
+	topicHead
+	SessionID  *string `json:"session_id"`
+	IntervalMS int64   `json:"interval_ms"`
+	StartMS    *int64  `json:"start_ms"`
+	FirstIndex *int    `json:"first_index"`
+	Equipment  []struct {
+		ID     string  `json:"id"`
+		Name   *string `json:"name"`
+		Active []*bool `json:"active"`
+		Events []*int  `json:"events"`
+	} `json:"equipment"`
+}
+
+type fitnessPointsView struct {
+	topicHead
+	SessionID    string `json:"session_id"`
+	Index        int    `json:"index"`
+	StartMS      int64  `json:"start_ms"`
+	IntervalMS   int64  `json:"interval_ms"`
+	Participants []struct {
+		ID        string       `json:"id"`
+		Name      string       `json:"name"`
+		Status    *string      `json:"status"`
+		HeartRate *float64     `json:"heart_rate"`
+		Zone      *string      `json:"zone"`
+		Coins     int          `json:"coins"`
+		Dropout   *dropoutView `json:"dropout"`
+	} `json:"participants"`
+}
+
+type equipmentPointsView struct {
+	topicHead
+	SessionID  string `json:"session_id"`
+	Index      int    `json:"index"`
+	StartMS    int64  `json:"start_ms"`
+	IntervalMS int64  `json:"interval_ms"`
+	Equipment  []struct {
+		ID     string  `json:"id"`
+		Name   *string `json:"name"`
+		Active bool    `json:"active"`
+		Events int     `json:"events"`
+	} `json:"equipment"`
+}
+
+type resumedView struct {
+	topicHead
+	Count int `json:"count"`
+}
+
+type rangeResultView struct {
+	Type           string `json:"type"`
+	ID             string `json:"id"`
+	Topic          string `json:"topic"`
+	SessionID      string `json:"session_id"`
+	Live           bool   `json:"live"`
+	IntervalMS     int64  `json:"interval_ms"`
+	TickMS         int64  `json:"tick_interval_ms"`
+	TicksPerBucket int    `json:"ticks_per_bucket"`
+	StartMS        *int64 `json:"start_ms"`
+	FirstIndex     *int   `json:"first_index"`
+	Participants   []struct {
+		ID           string     `json:"id"`
+		HeartRateMin []*float64 `json:"heart_rate_min"`
+		HeartRateMax []*float64 `json:"heart_rate_max"`
+		Zone         []*string  `json:"zone"`
+		Coins        []*int     `json:"coins"`
+	} `json:"participants"`
+	Equipment []struct {
+		ID     string  `json:"id"`
+		Active []*bool `json:"active"`
+		Events []*int  `json:"events"`
+	} `json:"equipment"`
+}
+
+type errorView struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // Engine output builders.

@@ -2,31 +2,52 @@ package charts
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 )
 
-func TestPageServesIndexAndScript(t *testing.T) {
+func getPage(t *testing.T, feed *feedServer, path string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, feed.server.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, values := range header {
+		req.Header[name] = values
+	}
+	resp, err := feed.server.Client().Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return resp, string(body)
+}
+
+func TestPageServesIndexAndFiles(t *testing.T) {
 	feed := startFeed(t, Options{}, nil)
 	cases := []struct {
 		path        string
 		contentType string
 		contains    string
 	}{
-		{"/", "text/html", `<script src="app.js"></script>`},
-		{"/app.js", "javascript", "new URL('ws', window.location.href)"},
+		{"/", "text/html", `<script type="module" src="app.js"></script>`},
+		{"/app.js", "javascript", "new Feed(document.baseURI"},
+		{"/feed.js", "javascript", "new URL('ws', this.baseURL)"},
+		{"/charts.js", "javascript", "spanGaps: false"},
+		{"/style.css", "text/css", "@media (min-width: 1600px)"},
+		{"/favicon.svg", "image/svg+xml", "<svg"},
+		{"/vendor/uPlot.iife.min.js", "javascript", "uPlot"},
+		{"/vendor/uPlot.min.css", "text/css", ".uplot"},
 	}
 	for _, tc := range cases {
-		resp, err := feed.server.Client().Get(feed.server.URL + tc.path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", tc.path, err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatalf("read %s: %v", tc.path, err)
-		}
+		resp, body := getPage(t, feed, tc.path, nil)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s: status %d, want 200", tc.path, resp.StatusCode)
 		}
@@ -36,21 +57,60 @@ func TestPageServesIndexAndScript(t *testing.T) {
 		if got := resp.Header.Get("Content-Security-Policy"); got != pageSecurityPolicy {
 			t.Errorf("GET %s: Content-Security-Policy %q, want %q", tc.path, got, pageSecurityPolicy)
 		}
-		if !strings.Contains(string(body), tc.contains) {
+		if !strings.Contains(body, tc.contains) {
 			t.Errorf("GET %s: body does not contain %q", tc.path, tc.contains)
 		}
 	}
 }
 
-func TestPageLoadsNothingFromOutside(t *testing.T) {
-	for _, name := range []string{"web/index.html", "web/app.js"} {
-		data, err := webFiles.ReadFile(name)
-		if err != nil {
-			t.Fatalf("read embedded %s: %v", name, err)
+func TestPageHonoursIngressPath(t *testing.T) {
+	feed := startFeed(t, Options{}, nil)
+	const prefix = "/api/hassio_ingress/Ab-12_x"
+	_, body := getPage(t, feed, "/", http.Header{"X-Ingress-Path": {prefix}})
+	if want := `<head>` + "\n" + `<base href="` + prefix + `/">`; !strings.Contains(body, want) {
+		t.Errorf("page behind ingress does not contain %q:\n%s", want, body[:min(len(body), 300)])
+	}
+	for _, bad := range []string{`/x"><script>`, "relative/path", "//evil.example/x", "/a/../b"} {
+		_, body := getPage(t, feed, "/", http.Header{"X-Ingress-Path": {bad}})
+		if strings.Contains(body, "<base") {
+			t.Errorf("X-Ingress-Path %q produced a <base> element", bad)
 		}
-		for _, scheme := range []string{"http://", "https://", "//cdn"} {
-			if strings.Contains(string(data), scheme) {
-				t.Errorf("%s contains %q; the page must load only its own files", name, scheme)
+	}
+	_, plain := getPage(t, feed, "/", nil)
+	if strings.Contains(plain, "<base") {
+		t.Errorf("page without X-Ingress-Path has a <base> element")
+	}
+}
+
+// TestPageURLsAreRelative checks the hand-written files: every URL they load is relative
+// to the page, so the page works under any path prefix and loads nothing from elsewhere.
+func TestPageURLsAreRelative(t *testing.T) {
+	attribute := regexp.MustCompile(`(?:src|href)="([^"]*)"`)
+	index, err := webFiles.ReadFile("web/static/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	matches := attribute.FindAllStringSubmatch(string(index), -1)
+	if len(matches) < 4 {
+		t.Fatalf("index.html has %d src or href attributes, want the 5 of the page's files", len(matches))
+	}
+	for _, m := range matches {
+		url := m[1]
+		if strings.HasPrefix(url, "/") || strings.Contains(url, ":") {
+			t.Errorf("index.html loads %q, want a relative URL", url)
+		}
+		if _, err := fs.Stat(webFiles, "web/static/"+url); err != nil {
+			t.Errorf("index.html loads %q, which is not embedded: %v", url, err)
+		}
+	}
+	for _, name := range []string{"app.js", "feed.js", "charts.js", "style.css"} {
+		data, err := webFiles.ReadFile("web/static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, marker := range []string{"http://", "https://", "//cdn", "fetch('/", "url(/"} {
+			if strings.Contains(string(data), marker) {
+				t.Errorf("%s contains %q; the page must load only its own files", name, marker)
 			}
 		}
 	}
@@ -73,11 +133,7 @@ func TestPageRejectsOtherMethods(t *testing.T) {
 
 func TestPageUnknownPathIsNotFound(t *testing.T) {
 	feed := startFeed(t, Options{}, nil)
-	resp, err := feed.server.Client().Get(feed.server.URL + "/missing.js")
-	if err != nil {
-		t.Fatalf("GET /missing.js: %v", err)
-	}
-	resp.Body.Close()
+	resp, _ := getPage(t, feed, "/missing.js", nil)
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /missing.js: status %d, want 404", resp.StatusCode)
 	}

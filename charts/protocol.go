@@ -6,59 +6,163 @@ import (
 	"github.com/fitbridge/fitbridge/sessions"
 )
 
-// ProtocolVersion is the chart feed protocol version, sent as "v" in every message.
-// docs/chart-feed.md describes version 1.
-const ProtocolVersion = 1
+// ProtocolVersion is the chart feed protocol version, sent as "v" in every server message.
+// docs/chart-feed.md describes version 2.
+const ProtocolVersion = 2
 
-// Message types of protocol version 1.
+// Subprotocol is the WebSocket subprotocol name of this protocol version. The server
+// selects it when the client offers it; offering it is optional.
+const Subprotocol = "fitbridge.v2"
+
+// Topic names. Every broadcast message belongs to exactly one topic, and each topic has
+// its own sequence numbers.
+const (
+	TopicSession   = "session"
+	TopicFitness   = "fitness"
+	TopicEquipment = "equipment"
+)
+
+// allTopics lists the topics in the order in which a new connection receives their
+// initial messages.
+var allTopics = []string{TopicSession, TopicFitness, TopicEquipment}
+
+// Message types of protocol version 2.
 const (
 	TypeHello          = "hello"
 	TypeSnapshot       = "snapshot"
-	TypeTick           = "tick"
+	TypeResumed        = "resumed"
+	TypePoints         = "points"
 	TypeSessionStarted = "session_started"
+	TypeSessionState   = "session_state"
 	TypeSessionEnded   = "session_ended"
+	TypeRange          = "range"
+	TypeRangeResult    = "range_result"
+	TypeError          = "error"
 )
 
-// header is the part every message starts with. Seq increases by one with every
-// broadcast message. Hello and snapshot repeat the seq of the newest broadcast that the
-// snapshot includes, so a client expects snapshot.seq+1 next.
+// Error codes of error messages.
+const (
+	ErrorInvalidRequest  = "invalid_request"
+	ErrorUnknownSession  = "unknown_session"
+	ErrorStoreFailed     = "store_failed"
+	ErrorNoSavedSessions = "no_saved_sessions"
+)
+
+// header starts every topic message. Seq is the topic's sequence number: broadcasts
+// advance it by one, and a snapshot sent on connect repeats the seq of the newest
+// broadcast it includes.
 type header struct {
-	Type string `json:"type"`
-	V    int    `json:"v"`
-	Seq  uint64 `json:"seq"`
+	Type  string `json:"type"`
+	V     int    `json:"v"`
+	Topic string `json:"topic"`
+	Seq   uint64 `json:"seq"`
+}
+
+func newHeader(messageType, topic string, seq uint64) header {
+	return header{Type: messageType, V: ProtocolVersion, Topic: topic, Seq: seq}
 }
 
 type helloMessage struct {
-	header
-	ServerVersion string `json:"server_version"`
-	IntervalMS    int64  `json:"interval_ms"`
-	Limits        limits `json:"limits"`
+	Type          string   `json:"type"`
+	V             int      `json:"v"`
+	Epoch         string   `json:"epoch"`
+	ServerVersion string   `json:"server_version"`
+	IntervalMS    int64    `json:"interval_ms"`
+	Topics        []string `json:"topics"`
+	Limits        limits   `json:"limits"`
+	Zones         []Zone   `json:"zones"`
+	// ParticipantZones holds the zone lower bounds that differ from Zones, by participant
+	// id and zone id.
+	ParticipantZones map[string]map[string]float64 `json:"participant_zones"`
 }
 
 type limits struct {
 	QueueLen              int   `json:"queue_len"`
+	ResumeMessages        int   `json:"resume_messages"`
 	LiveWindowTicks       int   `json:"live_window_ticks"`
 	MaxClientMessageBytes int64 `json:"max_client_message_bytes"`
+	MaxPendingRequests    int   `json:"max_pending_requests"`
+	MaxRangePoints        int   `json:"max_range_points"`
 	PingIntervalMS        int64 `json:"ping_interval_ms"`
 }
 
-// sessionInfo identifies a session. StartedAt is nil when the hub learned of the session
-// from a tick instead of a session start.
-type sessionInfo struct {
+// Zone is one heart-rate zone as the dashboard draws it.
+type Zone struct {
+	ID     string  `json:"id"`
+	Name   string  `json:"name"`
+	MinBPM float64 `json:"min_bpm"`
+	Coins  int     `json:"coins"`
+}
+
+// resumedMessage confirms to a reconnecting client that its state at Seq is still valid,
+// and that the broadcasts after Seq follow.
+type resumedMessage struct {
+	header
+	Count int `json:"count"`
+}
+
+// Session topic.
+
+// sessionState is the whole state of the session topic; every session message carries it.
+type sessionState struct {
 	ID        string     `json:"id"`
 	StartedAt *time.Time `json:"started_at"`
 	Running   bool       `json:"running"`
+	EndedAt   *time.Time `json:"ended_at"`
+	EndReason *string    `json:"end_reason"`
+	// IntervalMS is the session's tick length.
+	IntervalMS int64 `json:"interval_ms"`
+	// ElapsedMS is the session time up to the end of the newest tick, or up to the end.
+	ElapsedMS int64 `json:"elapsed_ms"`
+	// TickIndex is the index of the newest tick, or nil before the first one.
+	TickIndex    *int                `json:"tick_index"`
+	TotalCoins   int                 `json:"total_coins"`
+	Participants []rosterParticipant `json:"participants"`
+	Equipment    []rosterEquipment   `json:"equipment"`
 }
 
-type snapshotMessage struct {
+type rosterParticipant struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Status    *string  `json:"status"`
+	HeartRate *float64 `json:"heart_rate"`
+	Zone      *string  `json:"zone"`
+	Coins     int      `json:"coins"`
+}
+
+type rosterEquipment struct {
+	ID     string  `json:"id"`
+	Name   *string `json:"name"`
+	Active bool    `json:"active"`
+	Events int     `json:"events"`
+}
+
+type sessionSnapshotMessage struct {
 	header
-	IntervalMS int64 `json:"interval_ms"`
+	Session *sessionState `json:"session"`
+}
+
+type sessionMessage struct {
+	header
+	Session sessionState `json:"session"`
+}
+
+type sessionEndedMessage struct {
+	header
+	Session sessionState     `json:"session"`
+	Summary sessions.Summary `json:"summary"`
+}
+
+// Fitness topic.
+
+type fitnessSnapshotMessage struct {
+	header
+	SessionID  *string `json:"session_id"`
+	IntervalMS int64   `json:"interval_ms"`
 	// StartMS and FirstIndex are nil when the series are empty.
 	StartMS      *int64              `json:"start_ms"`
 	FirstIndex   *int                `json:"first_index"`
-	Session      *sessionInfo        `json:"session"`
 	Participants []participantSeries `json:"participants"`
-	Equipment    []equipmentSeries   `json:"equipment"`
 }
 
 type participantSeries struct {
@@ -68,6 +172,49 @@ type participantSeries struct {
 	HeartRate []*float64 `json:"heart_rate"`
 	Zone      []*string  `json:"zone"`
 	Coins     []*int     `json:"coins"`
+	Dropouts  []dropout  `json:"dropouts"`
+}
+
+// dropout marks the tick at which a participant's heart rate returned after one or more
+// ticks without one. It is fixed to that tick: later messages never move it.
+type dropout struct {
+	// Index and AtMS are the tick where the data returned.
+	Index int   `json:"index"`
+	AtMS  int64 `json:"at_ms"`
+	// SinceMS is the start of the first tick without a heart rate, and Ticks the number
+	// of ticks without one.
+	SinceMS int64 `json:"since_ms"`
+	Ticks   int   `json:"ticks"`
+}
+
+type fitnessPointsMessage struct {
+	header
+	SessionID    string         `json:"session_id"`
+	Index        int            `json:"index"`
+	StartMS      int64          `json:"start_ms"`
+	IntervalMS   int64          `json:"interval_ms"`
+	Participants []fitnessPoint `json:"participants"`
+}
+
+type fitnessPoint struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Status    *string  `json:"status"`
+	HeartRate *float64 `json:"heart_rate"`
+	Zone      *string  `json:"zone"`
+	Coins     int      `json:"coins"`
+	Dropout   *dropout `json:"dropout,omitempty"`
+}
+
+// Equipment topic.
+
+type equipmentSnapshotMessage struct {
+	header
+	SessionID  *string           `json:"session_id"`
+	IntervalMS int64             `json:"interval_ms"`
+	StartMS    *int64            `json:"start_ms"`
+	FirstIndex *int              `json:"first_index"`
+	Equipment  []equipmentSeries `json:"equipment"`
 }
 
 type equipmentSeries struct {
@@ -77,201 +224,77 @@ type equipmentSeries struct {
 	Events []*int  `json:"events"`
 }
 
-type tickMessage struct {
+type equipmentPointsMessage struct {
 	header
-	SessionID    string            `json:"session_id"`
-	Index        int               `json:"index"`
-	StartMS      int64             `json:"start_ms"`
-	IntervalMS   int64             `json:"interval_ms"`
-	Participants []tickParticipant `json:"participants"`
-	Equipment    []tickEquipment   `json:"equipment"`
-}
-
-type tickParticipant struct {
-	ID        string   `json:"id"`
-	Name      string   `json:"name"`
-	Status    *string  `json:"status"`
-	HeartRate *float64 `json:"heart_rate"`
-	Zone      *string  `json:"zone"`
-	Coins     int      `json:"coins"`
-}
-
-type tickEquipment struct {
-	ID     string `json:"id"`
-	Active bool   `json:"active"`
-	Events int    `json:"events"`
-}
-
-type sessionStartedMessage struct {
-	header
-	IntervalMS   int64            `json:"interval_ms"`
-	Session      sessionInfo      `json:"session"`
-	Participants []rosterEntry    `json:"participants"`
-	Equipment    []equipmentEntry `json:"equipment"`
-}
-
-type rosterEntry struct {
-	ID     string  `json:"id"`
-	Name   string  `json:"name"`
-	Status *string `json:"status"`
+	SessionID  string           `json:"session_id"`
+	Index      int              `json:"index"`
+	StartMS    int64            `json:"start_ms"`
+	IntervalMS int64            `json:"interval_ms"`
+	Equipment  []equipmentEntry `json:"equipment"`
 }
 
 type equipmentEntry struct {
 	ID     string  `json:"id"`
 	Name   *string `json:"name"`
 	Active bool    `json:"active"`
+	Events int     `json:"events"`
 }
 
-type sessionEndedMessage struct {
-	header
-	Session sessionInfo      `json:"session"`
-	Summary sessions.Summary `json:"summary"`
+// Requests and replies. They belong to one connection and carry no seq.
+
+// rangeRequest requests a time range of one topic's series, downsampled to at most
+// MaxPoints buckets.
+type rangeRequest struct {
+	Type      string `json:"type"`
+	ID        string `json:"id"`
+	Topic     string `json:"topic"`
+	SessionID string `json:"session_id"`
+	FromMS    *int64 `json:"from_ms"`
+	ToMS      *int64 `json:"to_ms"`
+	MaxPoints int    `json:"max_points"`
 }
 
-func newHeader(messageType string, seq uint64) header {
-	return header{Type: messageType, V: ProtocolVersion, Seq: seq}
+type rangeResultMessage struct {
+	Type      string `json:"type"`
+	V         int    `json:"v"`
+	ID        string `json:"id"`
+	Topic     string `json:"topic"`
+	SessionID string `json:"session_id"`
+	// Live is true when the reply came from the live window, false for a saved session.
+	Live   bool  `json:"live"`
+	FromMS int64 `json:"from_ms"`
+	ToMS   int64 `json:"to_ms"`
+	// IntervalMS is the bucket width, a whole multiple of the session's tick length.
+	IntervalMS     int64 `json:"interval_ms"`
+	TickMS         int64 `json:"tick_interval_ms"`
+	TicksPerBucket int   `json:"ticks_per_bucket"`
+	// StartMS and FirstIndex describe the first bucket; nil when no tick is in the range.
+	StartMS    *int64 `json:"start_ms"`
+	FirstIndex *int   `json:"first_index"`
 }
 
-// buildSnapshot copies the window into a snapshot message that shares no memory with it,
-// so the caller may encode it after releasing the hub's mutex.
-func buildSnapshot(w *liveWindow, session *sessionInfo, seq uint64) *snapshotMessage {
-	msg := &snapshotMessage{
-		header:       newHeader(TypeSnapshot, seq),
-		IntervalMS:   w.intervalMS,
-		Session:      session,
-		Participants: make([]participantSeries, 0, len(w.roster)),
-		Equipment:    make([]equipmentSeries, 0, len(w.equipmentOrder)),
-	}
-	if w.count > 0 {
-		startMS := w.oldestStartMS()
-		firstIndex := w.oldestIndex()
-		msg.StartMS = &startMS
-		msg.FirstIndex = &firstIndex
-	}
-	for _, id := range w.roster {
-		msg.Participants = append(msg.Participants, participantSeriesOf(w, id))
-	}
-	for _, id := range w.equipmentOrder {
-		msg.Equipment = append(msg.Equipment, equipmentSeriesOf(w, id))
-	}
-	return msg
+type participantBins struct {
+	ID           string     `json:"id"`
+	Name         string     `json:"name"`
+	HeartRateMin []*float64 `json:"heart_rate_min"`
+	HeartRateMax []*float64 `json:"heart_rate_max"`
+	Zone         []*string  `json:"zone"`
+	Coins        []*int     `json:"coins"`
 }
 
-func participantSeriesOf(w *liveWindow, id string) participantSeries {
-	track := w.participants[id]
-	series := participantSeries{
-		ID:        id,
-		Name:      track.name,
-		Status:    optionalString(string(track.status)),
-		HeartRate: make([]*float64, w.count),
-		Zone:      make([]*string, w.count),
-		Coins:     make([]*int, w.count),
-	}
-	// One backing array per series keeps the pointers to a few allocations.
-	heartRates := make([]float64, w.count)
-	zones := make([]string, w.count)
-	coins := make([]int, w.count)
-	oldest := w.oldestIndex()
-	for i := range w.count {
-		point := track.points[(oldest+i)%w.capacity]
-		if !point.onRoster {
-			continue
-		}
-		if point.hasHeartRate {
-			heartRates[i] = point.heartRate
-			series.HeartRate[i] = &heartRates[i]
-		}
-		if point.zone != "" {
-			zones[i] = point.zone
-			series.Zone[i] = &zones[i]
-		}
-		coins[i] = point.coins
-		series.Coins[i] = &coins[i]
-	}
-	return series
+type equipmentBins struct {
+	ID     string  `json:"id"`
+	Name   *string `json:"name"`
+	Active []*bool `json:"active"`
+	Events []*int  `json:"events"`
 }
 
-func equipmentSeriesOf(w *liveWindow, id string) equipmentSeries {
-	track := w.equipment[id]
-	series := equipmentSeries{
-		ID:     id,
-		Name:   optionalString(track.name),
-		Active: make([]*bool, w.count),
-		Events: make([]*int, w.count),
-	}
-	actives := make([]bool, w.count)
-	events := make([]int, w.count)
-	oldest := w.oldestIndex()
-	for i := range w.count {
-		point := track.points[(oldest+i)%w.capacity]
-		if !point.reported {
-			continue
-		}
-		actives[i] = point.active
-		series.Active[i] = &actives[i]
-		events[i] = point.events
-		series.Events[i] = &events[i]
-	}
-	return series
-}
-
-// buildTick converts an engine tick. A non-finite heart rate becomes null, as it does in
-// the window.
-func buildTick(t sessions.Tick, intervalMS int64, seq uint64) *tickMessage {
-	msg := &tickMessage{
-		header:       newHeader(TypeTick, seq),
-		SessionID:    t.SessionID,
-		Index:        t.Index,
-		StartMS:      t.Start.UnixMilli(),
-		IntervalMS:   intervalMS,
-		Participants: make([]tickParticipant, 0, len(t.Participants)),
-		Equipment:    make([]tickEquipment, 0, len(t.Equipment)),
-	}
-	for _, p := range t.Participants {
-		entry := tickParticipant{
-			ID:     p.ID,
-			Name:   p.Name,
-			Status: optionalString(string(p.Status)),
-			Zone:   optionalString(p.Zone),
-			Coins:  p.Coins,
-		}
-		if p.HeartRate != nil && isFinite(*p.HeartRate) {
-			heartRate := *p.HeartRate
-			entry.HeartRate = &heartRate
-		}
-		msg.Participants = append(msg.Participants, entry)
-	}
-	for _, e := range t.Equipment {
-		msg.Equipment = append(msg.Equipment, tickEquipment{ID: e.ID, Active: e.Active, Events: e.Events})
-	}
-	return msg
-}
-
-func buildSessionStarted(
-	s sessions.Snapshot, session sessionInfo, intervalMS int64, seq uint64,
-) *sessionStartedMessage {
-	msg := &sessionStartedMessage{
-		header:       newHeader(TypeSessionStarted, seq),
-		IntervalMS:   intervalMS,
-		Session:      session,
-		Participants: make([]rosterEntry, 0, len(s.Participants)),
-		Equipment:    make([]equipmentEntry, 0, len(s.Equipment)),
-	}
-	for _, p := range s.Participants {
-		msg.Participants = append(msg.Participants, rosterEntry{
-			ID:     p.ID,
-			Name:   p.Name,
-			Status: optionalString(string(p.Status)),
-		})
-	}
-	for _, e := range s.Equipment {
-		msg.Equipment = append(msg.Equipment, equipmentEntry{
-			ID:     e.ID,
-			Name:   optionalString(e.Name),
-			Active: e.Active,
-		})
-	}
-	return msg
+type errorMessage struct {
+	Type    string `json:"type"`
+	V       int    `json:"v"`
+	ID      string `json:"id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // optionalString returns nil for "", which JSON encodes as null.

@@ -42,7 +42,13 @@ type participantTrack struct {
 	status sessions.Status
 	// lastTickIndex is the newest tick that had this participant on the roster, or -1.
 	lastTickIndex int
-	points        []participantPoint
+	// lastValidIndex is the newest tick with a heart rate, or -1. It outlives the window
+	// so that a dropout longer than the window still gets its marker.
+	lastValidIndex int
+	// dropouts are the markers of the ticks in the window where the heart rate returned,
+	// oldest first.
+	dropouts []dropout
+	points   []participantPoint
 }
 
 // participantPoint is one participant's values for one tick. The zero value means the
@@ -138,6 +144,11 @@ func (w *liveWindow) appendTick(t sessions.Tick) error {
 		if p.HeartRate != nil && isFinite(*p.HeartRate) {
 			point.hasHeartRate = true
 			point.heartRate = *p.HeartRate
+			w.markReturn(track, t)
+			track.lastValidIndex = t.Index
+		} else {
+			// A zone without a heart rate would colour a gap.
+			point.zone = ""
 		}
 		track.points[slot] = point
 		w.roster = append(w.roster, p.ID)
@@ -159,6 +170,23 @@ func (w *liveWindow) appendTick(t sessions.Tick) error {
 	return nil
 }
 
+// markReturn adds a dropout marker when t brings track's heart rate back after one or more
+// ticks without one. The marker holds absolute tick indexes and times, so it stays where
+// it is while the window slides.
+func (w *liveWindow) markReturn(track *participantTrack, t sessions.Tick) {
+	if track.lastValidIndex < 0 || t.Index <= track.lastValidIndex+1 {
+		return
+	}
+	missing := t.Index - track.lastValidIndex - 1
+	startMS := t.Start.UnixMilli()
+	track.dropouts = append(track.dropouts, dropout{
+		Index:   t.Index,
+		AtMS:    startMS,
+		SinceMS: startMS - int64(missing)*w.intervalMS,
+		Ticks:   missing,
+	})
+}
+
 // pruneExpired frees the tracks that are off the roster and have no point left in the
 // window. Such a track would only hold missing data, so memory stays bounded by the ids
 // seen within one window even when guests come and go.
@@ -167,7 +195,13 @@ func (w *liveWindow) pruneExpired() {
 	for id, track := range w.participants {
 		if track.lastTickIndex < oldest {
 			delete(w.participants, id)
+			continue
 		}
+		kept := 0
+		for kept < len(track.dropouts) && track.dropouts[kept].Index < oldest {
+			kept++
+		}
+		track.dropouts = track.dropouts[kept:]
 	}
 	for id, track := range w.equipment {
 		if track.lastTickIndex < oldest {
@@ -206,7 +240,11 @@ func (w *liveWindow) oldestStartMS() int64 {
 func (w *liveWindow) participantTrack(id string) *participantTrack {
 	track, ok := w.participants[id]
 	if !ok {
-		track = &participantTrack{lastTickIndex: -1, points: make([]participantPoint, w.capacity)}
+		track = &participantTrack{
+			lastTickIndex:  -1,
+			lastValidIndex: -1,
+			points:         make([]participantPoint, w.capacity),
+		}
 		w.participants[id] = track
 	}
 	return track

@@ -45,8 +45,7 @@ func TestWindowStaysBoundedOverManyTicks(t *testing.T) {
 	hub.mu.Unlock()
 
 	conn := feed.dial(t)
-	readAs[helloView](t, conn, TypeHello)
-	snapshot := readAs[snapshotView](t, conn, TypeSnapshot)
+	snapshot := readInitial(t, conn).fitness
 	for _, p := range snapshot.Participants {
 		if len(p.HeartRate) != capacity {
 			t.Errorf("snapshot series of %s has %d points, want %d", p.ID, len(p.HeartRate), capacity)
@@ -146,5 +145,52 @@ func mustAppend(t *testing.T, w *liveWindow, tick sessions.Tick) {
 	t.Helper()
 	if err := w.appendTick(tick); err != nil {
 		t.Fatalf("append tick %d: %v", tick.Index, err)
+	}
+}
+
+func TestWindowDropoutMarkerStaysPut(t *testing.T) {
+	w := newLiveWindow(6, testIntervalMS)
+	mustAppend(t, w, makeTick("s1", 0, activePoint("p1", 0)))
+	mustAppend(t, w, makeTick("s1", 1, dropoutPoint("p1", 1)))
+	mustAppend(t, w, makeTick("s1", 2, dropoutPoint("p1", 2)))
+	mustAppend(t, w, makeTick("s1", 3, activePoint("p1", 3)))
+	want := dropout{Index: 3, AtMS: tickStartMS(3), SinceMS: tickStartMS(1), Ticks: 2}
+
+	// The marker keeps its tick and times while the window slides past tick 0.
+	for i := 4; i <= 8; i++ {
+		mustAppend(t, w, makeTick("s1", i, activePoint("p1", i)))
+		markers := w.participants["p1"].dropouts
+		if len(markers) != 1 || markers[0] != want {
+			t.Fatalf("after tick %d dropouts = %s, want [%s]", i, describe(markers), describe(want))
+		}
+	}
+	// Once tick 3 leaves the window, so does its marker.
+	mustAppend(t, w, makeTick("s1", 9, activePoint("p1", 9)))
+	if markers := w.participants["p1"].dropouts; len(markers) != 0 {
+		t.Errorf("after tick 9 dropouts = %s, want none", describe(markers))
+	}
+}
+
+func TestWindowDropoutLongerThanWindowIsMarked(t *testing.T) {
+	w := newLiveWindow(3, testIntervalMS)
+	mustAppend(t, w, makeTick("s1", 0, activePoint("p1", 0)))
+	for i := 1; i <= 6; i++ {
+		mustAppend(t, w, makeTick("s1", i, dropoutPoint("p1", i)))
+	}
+	mustAppend(t, w, makeTick("s1", 7, activePoint("p1", 7)))
+	markers := w.participants["p1"].dropouts
+	want := dropout{Index: 7, AtMS: tickStartMS(7), SinceMS: tickStartMS(1), Ticks: 6}
+	if len(markers) != 1 || markers[0] != want {
+		t.Errorf("dropouts = %s, want [%s]", describe(markers), describe(want))
+	}
+}
+
+func TestWindowFirstSampleIsNoDropout(t *testing.T) {
+	w := newLiveWindow(6, testIntervalMS)
+	mustAppend(t, w, makeTick("s1", 0, dropoutPoint("p1", 0)))
+	mustAppend(t, w, makeTick("s1", 1, dropoutPoint("p1", 1)))
+	mustAppend(t, w, makeTick("s1", 2, activePoint("p1", 2)))
+	if markers := w.participants["p1"].dropouts; len(markers) != 0 {
+		t.Errorf("dropouts = %s, want none before the first heart rate", describe(markers))
 	}
 }
