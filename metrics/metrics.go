@@ -4,7 +4,6 @@ package metrics
 
 import (
 	"net/http"
-	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,20 +12,14 @@ import (
 
 const namespace = "fitbridge"
 
-// Input kinds, the values of the "kind" label of MessagesReceived.
-const (
-	KindHeartRate = "heart_rate"
-	KindVibration = "vibration"
-	KindCommand   = "command"
-	KindHAStatus  = "ha_status"
-	KindOther     = "other"
-)
-
 // Metrics holds every fitbridge metric. Label values come from fixed sets
-// (input kinds, invalid-reading reasons), never from ids or topics.
+// (input kinds, invalid-reading reasons, statuses, results, pressure
+// levels), never from ids or topics. The packages that own each figure
+// update it; the comments name what a field counts.
 type Metrics struct {
 	Registry *prometheus.Registry
 
+	// MQTT input and output, updated by the bridge.
 	MessagesReceived *prometheus.CounterVec
 	InvalidReadings  *prometheus.CounterVec
 	InputDropped     prometheus.Counter
@@ -35,6 +28,7 @@ type Metrics struct {
 	BrokerConnected  prometheus.Gauge
 	Reconnects       prometheus.Counter
 
+	// Sessions, updated by the bridge from the engine's output.
 	SessionActive  prometheus.Gauge
 	Ticks          prometheus.Counter
 	CoinsAwarded   prometheus.Counter
@@ -42,99 +36,48 @@ type Metrics struct {
 	LateSamples    prometheus.Counter
 	GuestsEvicted  prometheus.Counter
 	UnknownSensors prometheus.Counter
+	// Participants is the number of roster participants by status.
+	Participants *prometheus.GaugeVec
+	// CheckpointWrites and CheckpointDuration count and time the writes of
+	// a running session's state to the data directory.
+	CheckpointWrites   *prometheus.CounterVec
+	CheckpointDuration prometheus.Histogram
+	// SeriesPoints is the number of time-series points held in memory, by
+	// holder (HolderEngine or HolderCharts).
+	SeriesPoints *prometheus.GaugeVec
 
+	// Chart feed, updated by the chart hub.
 	WSClients        prometheus.Gauge
 	WSMessagesSent   prometheus.Counter
 	WSClientsDropped prometheus.Counter
+	// WSQueueHighWater is the largest number of messages that ever waited
+	// in one client's queue since the process started.
+	WSQueueHighWater prometheus.Gauge
+	// WSClientsRejected counts connections rejected under memory pressure.
+	WSClientsRejected prometheus.Counter
+
+	// Memory, updated by the heap watchdog.
+	MemoryLimit           prometheus.Gauge
+	MemoryThresholds      *prometheus.GaugeVec
+	MemoryPressure        prometheus.Gauge
+	MemoryPressureChanges *prometheus.CounterVec
+	HeapProfiles          *prometheus.CounterVec
 }
 
-// New returns the metrics registered on a new registry.
+// New returns the metrics registered on a new registry, with every child of
+// a fixed label set created at zero so that it is exported from the start.
 func New() *Metrics {
-	m := &Metrics{
-		Registry: prometheus.NewRegistry(),
-		MessagesReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "mqtt_messages_received_total",
-			Help: "MQTT messages received, by input kind.",
-		}, []string{"kind"}),
-		InvalidReadings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "readings_invalid_total",
-			Help: "Input messages that held no valid reading, by reason.",
-		}, []string{"reason"}),
-		InputDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "input_dropped_total",
-			Help: "Input messages dropped because the input queue was full.",
-		}),
-		InputQueueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "input_queue_depth",
-			Help: "Input messages waiting for the session engine.",
-		}),
-		PublishFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "mqtt_publish_failures_total",
-			Help: "MQTT publishes that failed.",
-		}),
-		BrokerConnected: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "mqtt_connected",
-			Help: "1 while connected to the MQTT broker, else 0.",
-		}),
-		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "mqtt_connections_total",
-			Help: "Successful connections to the MQTT broker, the first one included.",
-		}),
-		SessionActive: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "session_active",
-			Help: "1 while a session is running, else 0.",
-		}),
-		Ticks: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "session_ticks_total",
-			Help: "Coin windows closed.",
-		}),
-		CoinsAwarded: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "coins_awarded_total",
-			Help: "Coins awarded to all participants.",
-		}),
-		SummaryWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "session_summary_writes_total",
-			Help: "Session summary files written, by result (ok or error).",
-		}, []string{"result"}),
-		LateSamples: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "samples_late_total",
-			Help: "Valid heart-rate samples that arrived after their coin window closed.",
-		}),
-		GuestsEvicted: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "guests_evicted_total",
-			Help: "Guest participants dropped to keep the guest limit.",
-		}),
-		UnknownSensors: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "vibration_unknown_equipment_total",
-			Help: "Vibration reports for equipment that is not configured.",
-		}),
-		WSClients: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: namespace, Name: "websocket_clients",
-			Help: "Chart feed WebSocket clients connected.",
-		}),
-		WSMessagesSent: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "websocket_messages_sent_total",
-			Help: "Chart feed messages queued to clients.",
-		}),
-		WSClientsDropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: namespace, Name: "websocket_clients_dropped_total",
-			Help: "Chart feed clients disconnected because they could not keep up.",
-		}),
-	}
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.Registry.MustRegister(m.newMQTT()...)
+	m.Registry.MustRegister(m.newSessions()...)
+	m.Registry.MustRegister(m.newCharts()...)
+	m.Registry.MustRegister(m.newMemory()...)
 	m.Registry.MustRegister(
-		m.MessagesReceived, m.InvalidReadings, m.InputDropped, m.InputQueueDepth,
-		m.PublishFailures, m.BrokerConnected, m.Reconnects,
-		m.SessionActive, m.Ticks, m.CoinsAwarded, m.SummaryWrites, m.LateSamples,
-		m.GuestsEvicted, m.UnknownSensors,
-		m.WSClients, m.WSMessagesSent, m.WSClientsDropped,
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
-			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/(gc|memory)/.*`)},
+			collectors.MetricsGC, collectors.MetricsMemory,
 		)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	for _, kind := range []string{KindHeartRate, KindVibration, KindCommand, KindHAStatus, KindOther} {
-		m.MessagesReceived.WithLabelValues(kind)
-	}
 	return m
 }
 
@@ -142,4 +85,11 @@ func New() *Metrics {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.InstrumentMetricHandler(m.Registry,
 		promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry}))
+}
+
+// touch creates the child of vec for each value of its single label.
+func touch[T any](vec interface{ WithLabelValues(...string) T }, values ...string) {
+	for _, v := range values {
+		vec.WithLabelValues(v)
+	}
 }
