@@ -248,7 +248,14 @@ func (b *Bridge) reconcileConfigs(snap sessions.Snapshot) {
 		return
 	}
 
-	plan := b.builder.Reconcile(retained, produced)
+	// The sync also collected retained states; only configs are reconciled.
+	configs := make(map[string][]byte, len(retained))
+	for topic, payload := range retained {
+		if b.isOwnConfigTopic(topic) {
+			configs[topic] = payload
+		}
+	}
+	plan := b.builder.Reconcile(configs, produced)
 	for _, topic := range plan.Foreign {
 		b.log.Warn("retained discovery config left alone; it is not this instance's",
 			"topic", topic)

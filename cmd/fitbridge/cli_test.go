@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fitbridge/fitbridge/charts"
+	"github.com/fitbridge/fitbridge/sessions/store"
 )
 
 // runCLI runs the fitbridge command line with args and returns its output.
@@ -42,7 +47,8 @@ func TestDiscoveryCommandPrintsJSONLines(t *testing.T) {
 			t.Errorf("%s not retained", m.Topic)
 		}
 	}
-	if !strings.Contains(out, `"unique_id":"fitbridge_participant_participant-1_heart_rate"`) {
+	// The unique id starts with the instance id, here the host name.
+	if !strings.Contains(out, `_participant_participant-1_heart_rate"`) {
 		t.Errorf("participant heart rate entity missing from output")
 	}
 }
@@ -116,5 +122,65 @@ func TestReplaySummaryIndependentOfSpeed(t *testing.T) {
 	var sums []json.RawMessage
 	if err := json.Unmarshal(fast, &sums); err != nil || len(sums) == 0 {
 		t.Fatalf("summary file holds no sessions: %v", err)
+	}
+}
+
+func TestSessionsListAndShow(t *testing.T) {
+	dir := t.TempDir()
+	rec := recordingPaths(t, []string{"daylightstation-20260627-garage-session.jsonl"})
+	_, errOut, err := runCLI(t, "--log-level", "error", "replay", "-c",
+		"../../testdata/daylightstation.yaml", "--data-dir", dir, rec[0])
+	if err != nil {
+		t.Fatalf("replay: %v\n%s", err, errOut)
+	}
+	list, _, err := runCLI(t, "sessions", "list", "--data-dir", dir)
+	if err != nil {
+		t.Fatalf("sessions list: %v", err)
+	}
+	if !strings.Contains(list, "20260105T180000Z") || !strings.Contains(list, "971") {
+		t.Errorf("sessions list lacks the session or its coins:\n%s", list)
+	}
+	show, _, err := runCLI(t, "sessions", "show", "--data-dir", dir, "20260105T180000Z")
+	if err != nil {
+		t.Fatalf("sessions show: %v", err)
+	}
+	for _, want := range []string{"971 coins", "628 ticks", "warm", "#"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("sessions show lacks %q:\n%s", want, show)
+		}
+	}
+	if _, _, err := runCLI(t, "sessions", "show", "--data-dir", dir, "20990101T000000Z"); err == nil ||
+		!strings.Contains(err.Error(), "not found") {
+		t.Errorf("show of a missing session: err = %v, want not found", err)
+	}
+}
+
+func TestSavedSessionTimelineForCharts(t *testing.T) {
+	dir := t.TempDir()
+	rec := recordingPaths(t, []string{"daylightstation-20260627-garage-session.jsonl"})
+	if _, errOut, err := runCLI(t, "--log-level", "error", "replay", "-c",
+		"../../testdata/daylightstation.yaml", "--data-dir", dir, rec[0]); err != nil {
+		t.Fatalf("replay: %v\n%s", err, errOut)
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := savedSessions{store: st}.Load(context.Background(), "20260105T180000Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := saved.Timeline
+	if tl == nil || tl.Length != 628 || len(tl.Participants) != 1 {
+		t.Fatalf("timeline = %+v, want 628 ticks of one participant", tl)
+	}
+	p := tl.Participants[0]
+	if len(p.HeartRate) != 628 || *p.HeartRate[0] != 116 || *p.Coins[627] != 971 {
+		t.Errorf("series: %d points, first %v, last coins %v", len(p.HeartRate), *p.HeartRate[0],
+			*p.Coins[627])
+	}
+	if _, err := (savedSessions{store: st}).Load(context.Background(), "nope"); !errors.Is(err,
+		charts.ErrSessionNotFound) {
+		t.Errorf("load of a bad id: %v, want not found", err)
 	}
 }

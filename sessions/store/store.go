@@ -18,6 +18,10 @@ import (
 	"github.com/fitbridge/fitbridge/sessions"
 )
 
+// ErrInvalidID is returned by Load for an id that is not a session start
+// time.
+var ErrInvalidID = errors.New("invalid session id")
+
 // Sessions shorter than these are not saved: they are too short to matter.
 const (
 	MinSavedDuration = time.Minute
@@ -294,7 +298,7 @@ func (s *Store) List() ([]sessions.Summary, error) {
 // YYYYMMDDTHHMMSSZ).
 func (s *Store) Load(id string) (*Saved, error) {
 	if _, err := time.Parse("20060102T150405Z", id); err != nil {
-		return nil, fmt.Errorf("invalid session id %q: want the start time as YYYYMMDDTHHMMSSZ", id)
+		return nil, fmt.Errorf("%w %q: want the start time as YYYYMMDDTHHMMSSZ", ErrInvalidID, id)
 	}
 	data, err := os.ReadFile(filepath.Join(s.dir, savedPrefix+id+savedSuffix))
 	if errors.Is(err, fs.ErrNotExist) {
