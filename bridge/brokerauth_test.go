@@ -80,7 +80,7 @@ func TestBrokerCredentialsFromURL(t *testing.T) {
 	}
 }
 
-func TestBrokerCredentialsConfigWinsOverNothing(t *testing.T) {
+func TestBrokerCredentialsFromConfig(t *testing.T) {
 	b := config.Broker{Username: "fitbridge", Password: "from-env"}
 	user, password, err := brokerCredentials(b, mustURL(t, "mqtt://broker.lan"))
 	if err != nil {

@@ -1,32 +1,40 @@
 package bridge
 
-import "fmt"
+import (
+	"fmt"
 
-// connackReasons are the CONNACK reason codes of MQTT 5.0 (section 3.2.2.2)
-// that refuse a connection, with what the operator should check.
-// mosquitto 2.0.11 answers a wrong user name or password with 0x87.
+	"github.com/eclipse/paho.golang/packets"
+)
+
+// connackReasons describe the MQTT 5 CONNACK reason codes that refuse a
+// connection, as paho.golang's packets package names them, with what the
+// operator should check. mosquitto 2.0.11 rejects a wrong user name or
+// password with 0x87 (not authorized).
 var connackReasons = map[byte]string{
-	0x80: "unspecified error",
-	0x81: "malformed packet",
-	0x82: "protocol error",
-	0x83: "implementation specific error",
-	0x84: "unsupported protocol version: the broker must support MQTT 5",
-	0x85: "client identifier not valid: check broker.client_id",
-	0x86: "bad user name or password: check broker.username and the password",
-	0x87: "not authorized: check broker.username, the password and the broker's ACL",
-	0x88: "server unavailable",
-	0x89: "server busy",
-	0x8A: "banned",
-	0x8C: "bad authentication method",
-	0x90: "topic name invalid",
-	0x95: "packet too large",
-	0x97: "quota exceeded",
-	0x99: "payload format invalid",
-	0x9A: "retain not supported",
-	0x9B: "QoS not supported",
-	0x9C: "use another server",
-	0x9D: "server moved",
-	0x9F: "connection rate exceeded",
+	packets.ConnackUnspecifiedError:            "unspecified error",
+	packets.ConnackMalformedPacket:             "malformed packet",
+	packets.ConnackProtocolError:               "protocol error",
+	packets.ConnackImplementationSpecificError: "implementation specific error",
+	packets.ConnackUnsupportedProtocolVersion: "unsupported protocol version: " +
+		"the broker must support MQTT 5",
+	packets.ConnackInvalidClientID: "client identifier not valid: check broker.client_id",
+	packets.ConnackBadUsernameOrPassword: "bad user name or password: " +
+		"check broker.username and the password",
+	packets.ConnackNotAuthorized: "not authorized: " +
+		"check broker.username, the password and the broker's ACL",
+	packets.ConnackServerUnavailable:       "server unavailable",
+	packets.ConnackServerBusy:              "server busy",
+	packets.ConnackBanned:                  "banned",
+	packets.ConnackBadAuthenticationMethod: "bad authentication method",
+	packets.ConnackTopicNameInvalid:        "topic name invalid",
+	packets.ConnackPacketTooLarge:          "packet too large",
+	packets.ConnackQuotaExceeded:           "quota exceeded",
+	packets.ConnackPayloadFormatInvalid:    "payload format invalid",
+	packets.ConnackRetainNotSupported:      "retain not supported",
+	packets.ConnackQoSNotSupported:         "QoS not supported",
+	packets.ConnackUseAnotherServer:        "use another server",
+	packets.ConnackServerMoved:             "server moved",
+	packets.ConnackConnectionRateExceeded:  "connection rate exceeded",
 }
 
 // connackReasonText describes a CONNACK reason code for the log.

@@ -121,6 +121,7 @@ func New(cfg config.Config, listener Listener, onGuestEvicted func(id string)) *
 			e.straps[d] = &strap{Battery: -1}
 			e.byDevice[d] = p
 		}
+		p.devices = pc.Devices
 		e.configured[pc.ID] = p
 	}
 	size := cfg.Session.MaxGuests

@@ -101,12 +101,24 @@ func (e *Engine) effectiveHeartRate(p *participant, deviceID string, bpm float64
 		return bpm
 	}
 	horizon := t.Add(-MultiStrapWindow)
-	for id, s := range e.straps {
-		if id == deviceID || s.LastBPM <= 0 || s.LastValid.Before(horizon) || s.LastValid.After(t) {
-			continue
+	consider := func(id string) {
+		s := e.straps[id]
+		if s == nil || id == deviceID || s.LastBPM <= 0 || s.LastValid.Before(horizon) ||
+			s.LastValid.After(t) {
+			return
 		}
 		if e.wearer(id, false) == p {
 			bpm = math.Min(bpm, s.LastBPM)
+		}
+	}
+	// Only p's configured straps and the straps assigned to p can be worn
+	// by p, so the cost does not grow with the number of straps in the room.
+	for _, id := range p.devices {
+		consider(id)
+	}
+	for id, target := range e.assign {
+		if target == p.id {
+			consider(id)
 		}
 	}
 	return bpm

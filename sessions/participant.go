@@ -12,6 +12,8 @@ type participant struct {
 	name  string
 	guest bool
 	zones Zones
+	// devices are the configured straps; Assign can add others.
+	devices []string
 
 	onRoster  bool
 	joinedAt  time.Time

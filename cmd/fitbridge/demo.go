@@ -68,7 +68,7 @@ func runDemo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	svc, err := newService(cfg, log, bridge.Options{})
+	svc, err := newService(cfg, log, bridge.Options{Checkpoints: true})
 	if err != nil {
 		return err
 	}

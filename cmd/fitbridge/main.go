@@ -45,7 +45,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			runCommand(),
 			replayCommand(),
 			demoCommand(),
+			simulateCommand(),
 			discoveryCommand(),
+			sessionsCommand(),
+			addonCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",

@@ -40,6 +40,8 @@ const (
 	// replayStallTimeout is how long a replay waits for the engine to make
 	// progress before it reports the messages as lost.
 	replayStallTimeout = 30 * time.Second
+	// replayChartQueue is the chart feed's per-client queue in a replay.
+	replayChartQueue = 1 << 16
 )
 
 func replayCommand() *cli.Command {
@@ -173,7 +175,10 @@ func (j replayJob) run(ctx context.Context) (replayResult, error) {
 		cfg.Broker.URL = emb.URL()
 	}
 
-	svc, err := newService(cfg, j.Log, bridge.Options{EventClock: true, KeepSummaries: 1 << 20})
+	// A replay at full speed closes thousands of ticks a second; its chart
+	// clients get a queue long enough not to be dropped for that.
+	svc, err := newServiceWithQueue(cfg, j.Log,
+		bridge.Options{EventClock: true, KeepSummaries: 1 << 20}, replayChartQueue)
 	if err != nil {
 		return res, err
 	}

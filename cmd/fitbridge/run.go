@@ -7,21 +7,26 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/urfave/cli/v2"
 
 	"github.com/fitbridge/fitbridge/bridge"
 	"github.com/fitbridge/fitbridge/charts"
 	"github.com/fitbridge/fitbridge/config"
 	"github.com/fitbridge/fitbridge/metrics"
+	"github.com/fitbridge/fitbridge/sessions/store"
+	"github.com/fitbridge/fitbridge/watchdog"
 )
 
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "run the bridge against an MQTT broker until interrupted",
-		Flags: commonFlags(),
+		Flags: append(commonFlags(), &cli.BoolFlag{Name: "pprof",
+			Usage: "serve Go profiles under /debug/pprof/ on the HTTP address"}),
 		Action: func(c *cli.Context) error {
 			log, err := newLogger(c, c.App.ErrWriter)
 			if err != nil {
@@ -31,10 +36,13 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			svc, err := newService(cfg, log, bridge.Options{})
+			svc, err := newService(cfg, log, bridge.Options{Checkpoints: true})
 			if err != nil {
 				return err
 			}
+			svc.pprof = c.Bool("pprof")
+			finished := exitIfShutdownHangs(c.Context, log, shutdownLimit, os.Exit)
+			defer finished()
 			return svc.run(c.Context, nil)
 		},
 	}
@@ -48,16 +56,38 @@ type service struct {
 	metrics *metrics.Metrics
 	hub     *charts.Hub
 	bridge  *bridge.Bridge
+	// watchdog bounds memory; run starts it.
+	watchdog *watchdog.Watchdog
+	// pprof mounts the Go profiles under /debug/pprof/.
+	pprof bool
+	// wrapHTTP, when set, wraps the whole HTTP handler; the add-on puts
+	// its ingress rules there.
+	wrapHTTP func(http.Handler) http.Handler
 }
 
 // newService builds the service for cfg. bopts sets the bridge options that
 // differ between commands; the service fills in the rest.
 func newService(cfg config.Config, log *slog.Logger, bopts bridge.Options) (*service, error) {
+	return newServiceWithQueue(cfg, log, bopts, 0)
+}
+
+// newServiceWithQueue is newService with the chart feed's per-client queue
+// length; zero means the hub's default.
+func newServiceWithQueue(cfg config.Config, log *slog.Logger, bopts bridge.Options,
+	queueLen int) (*service, error) {
 	m := metrics.New()
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	hub := charts.NewHub(charts.Options{
+		Store:           savedSessions{store: st},
+		QueueLen:        queueLen,
 		Version:         version,
 		Interval:        cfg.Session.CoinInterval,
 		LiveWindowTicks: int(cfg.Session.LiveWindow / cfg.Session.CoinInterval),
+		Zones:           charts.ZoneTableOf(cfg),
+		Access:          charts.Access{AllowedOrigins: cfg.HTTP.AllowedOrigins, Token: cfg.HTTP.Token},
 		Logger:          log,
 		Metrics: charts.Metrics{
 			ClientsConnected: m.WSClients,
@@ -70,21 +100,33 @@ func newService(cfg config.Config, log *slog.Logger, bopts bridge.Options) (*ser
 	bopts.Logger = log
 	bopts.Metrics = m
 	bopts.Listener = hub
-	bopts.DataDir = cfg.DataDir
+	bopts.Store = st
 	b, err := bridge.New(bopts)
 	if err != nil {
 		return nil, err
 	}
-	return &service{cfg: cfg, log: log, metrics: m, hub: hub, bridge: b}, nil
+	wd := watchdog.New(watchdog.Options{Memory: cfg.Memory, ProfileDir: cfg.DataDir, Logger: log,
+		Metrics: m})
+	return &service{cfg: cfg, log: log, metrics: m, hub: hub, bridge: b, watchdog: wd}, nil
 }
 
 // run serves HTTP (when configured) and runs the bridge until ctx ends,
 // then shuts both down. listening, if not nil, receives the HTTP address
 // once the server listens.
 func (s *service) run(ctx context.Context, listening func(addr string)) error {
-	s.log.Info("fitbridge starting", "version", version, "broker", s.cfg.Broker.URL,
-		"participants", len(s.cfg.Participants), "equipment", len(s.cfg.Equipment),
-		"data_dir", s.cfg.DataDir)
+	s.log.Info("fitbridge starting", "version", version,
+		"broker", config.RedactURL(s.cfg.Broker.URL), "participants", len(s.cfg.Participants),
+		"equipment", len(s.cfg.Equipment), "data_dir", s.cfg.DataDir)
+	watchdogCtx, stopWatchdog := context.WithCancel(ctx)
+	watchdogDone := make(chan struct{})
+	go func() {
+		defer close(watchdogDone)
+		s.watchdog.Run(watchdogCtx)
+	}()
+	defer func() {
+		stopWatchdog()
+		<-watchdogDone
+	}()
 
 	var srv *http.Server
 	if s.cfg.HTTP.Listen != "" {
@@ -94,11 +136,12 @@ func (s *service) run(ctx context.Context, listening func(addr string)) error {
 		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /ws", s.hub.ServeWS)
+		mux.Handle("GET /api/v1/", s.hub.APIHandler())
 		mux.Handle("GET /", s.hub.PageHandler())
-		srv = &http.Server{
-			Handler:           s.bridge.HTTPHandler(mux),
-			ReadHeaderTimeout: 10 * time.Second,
+		if s.pprof {
+			watchdog.RegisterPprof(mux)
 		}
+		srv = newHTTPServer(s.wrapHandler(s.bridge.HTTPHandler(mux)), defaultHTTPLimits, s.log)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.log.Error("http server failed", "err", err)
@@ -115,11 +158,14 @@ func (s *service) run(ctx context.Context, listening func(addr string)) error {
 	// The bridge has ended the session and said offline; close the chart
 	// clients with "going away" and stop serving.
 	s.hub.Close()
+	s.log.Info("chart clients closed", "close_code", websocket.CloseGoingAway)
 	if srv != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			s.log.Warn("http shutdown incomplete", "err", err)
+		} else {
+			s.log.Info("http server stopped")
 		}
 	}
 	s.log.Info("fitbridge stopped")
