@@ -101,6 +101,7 @@ type Bridge struct {
 	sensors   map[string]*sensorInput // by equipment id
 	published map[string]string       // topic -> last payload published
 	guests    map[string]bool         // guest ids with discovery published
+	guestSeen map[string]time.Time    // when each guest not yet announced was first seen
 	evicted   []string                // guest ids evicted since the last publish
 	coins     map[string]int          // coins per participant at the last tick
 	haOnline  bool                    // Home Assistant sent its birth message
@@ -149,6 +150,7 @@ func New(opts Options) (*Bridge, error) {
 		sensors:     make(map[string]*sensorInput),
 		published:   make(map[string]string),
 		guests:      make(map[string]bool),
+		guestSeen:   make(map[string]time.Time),
 		coins:       make(map[string]int),
 		disc:        newDiscoveryState(),
 		started:     time.Now(),

@@ -117,8 +117,9 @@ var heartRateCases = []heartRateCase{
 	{name: "unit string", payload: `{"heart_rate":"72bpm"}`,
 		invalid: InvalidWrongType, battery: -1},
 	{name: "plus string", payload: `{"heart_rate":"+72"}`, invalid: InvalidWrongType, battery: -1},
+	// A long numeric string is read as the number it is, here far too high.
 	{name: "long string", payload: `{"heart_rate":"` + strings.Repeat("7", 100) + `"}`,
-		invalid: InvalidWrongType, battery: -1},
+		invalid: InvalidOutOfRange, battery: -1},
 	{name: "bare true", payload: `true`, invalid: InvalidWrongType, battery: -1},
 	{name: "bare array", payload: `[72]`, invalid: InvalidWrongType, battery: -1},
 

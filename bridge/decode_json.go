@@ -510,7 +510,13 @@ func numberValue(v jsonValue) (float64, string) {
 // analysis move the stack buffer to the heap.
 func numericString(v jsonValue) (float64, string) {
 	var buf [64]byte
-	text, ok := unescapeString(buf[:0], v)
+	dst := buf[:0]
+	if len(v.raw) > cap(dst) {
+		// Rare: a long numeric string such as "70.000…0" costs one
+		// allocation; the unescaped text is never longer than the raw one.
+		dst = make([]byte, 0, len(v.raw))
+	}
+	text, ok := unescapeString(dst, v)
 	if !ok {
 		return 0, InvalidWrongType
 	}

@@ -26,12 +26,15 @@ func (b *Bridge) SessionStarted(s sessions.Snapshot) {
 // appends the tick to the session's timeline.
 func (b *Bridge) TickClosed(t sessions.Tick) {
 	b.metrics.Ticks.Inc()
+	// Only the tick's roster is kept, so evicted guests do not pile up.
+	coins := make(map[string]int, len(t.Participants))
 	for _, p := range t.Participants {
 		if d := p.Coins - b.coins[p.ID]; d > 0 {
 			b.metrics.CoinsAwarded.Add(float64(d))
 		}
-		b.coins[p.ID] = p.Coins
+		coins[p.ID] = p.Coins
 	}
+	b.coins = coins
 	if b.store != nil {
 		if err := b.store.AppendTick(t); err != nil {
 			b.limiter.log("timeline write failed", "session_id", t.SessionID, "err", err)
@@ -104,14 +107,23 @@ func (b *Bridge) Event(ev sessions.Event) {
 	}
 }
 
+// urgentCheckpointGap is the shortest time between two checkpoints for
+// roster changes.
+const urgentCheckpointGap = time.Second
+
 // maybeCheckpoint writes a checkpoint when the roster changed, or when
 // ticks closed and the last checkpoint is Session.CheckpointInterval old.
 func (b *Bridge) maybeCheckpoint(now time.Time) {
 	if b.store == nil || !b.opts.Checkpoints {
 		return
 	}
-	due := b.checkpointDue && now.Sub(b.lastCheckpoint) >= b.cfg.Session.CheckpointInterval
-	if !b.checkpointNow && !due {
+	since := now.Sub(b.lastCheckpoint)
+	due := b.checkpointDue && since >= b.cfg.Session.CheckpointInterval
+	// A checkpoint syncs two files, tens of milliseconds on a slow disk, so
+	// roster changes are written at most once per urgentCheckpointGap:
+	// a burst of new devices must not stall the engine loop.
+	urgent := b.checkpointNow && since >= urgentCheckpointGap
+	if !urgent && !due {
 		return
 	}
 	b.checkpoint(now)

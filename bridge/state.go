@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"math"
+	"strings"
 	"time"
 
 	"github.com/fitbridge/fitbridge/discovery"
@@ -47,6 +48,9 @@ func (b *Bridge) publishStates(force bool) {
 	now := time.Now()
 	for _, p := range snap.Participants {
 		if p.Guest && !b.guests[p.ID] {
+			if !b.guestDue(p.ID, now) {
+				continue // not announced yet: no configs, no states
+			}
 			b.guests[p.ID] = true
 			b.publishConfigs(b.guestConfigs(p))
 		}
@@ -65,6 +69,9 @@ func (b *Bridge) publishStates(force bool) {
 	}
 
 	for _, d := range snap.Devices {
+		if strings.HasPrefix(d.ParticipantID, sessions.GuestID("")) && !b.guests[d.ParticipantID] {
+			continue // the strap of a guest not announced yet
+		}
 		online := !d.LastSeen.IsZero() && snap.Time.Sub(d.LastSeen) < b.cfg.Session.IdleAfter
 		b.putState(t.DeviceAvailability(d.ID), discovery.AvailabilityPayload(online), force)
 		b.putState(t.DeviceState(d.ID), discovery.DeviceStatePayload(discovery.DeviceState{
@@ -106,6 +113,10 @@ func (b *Bridge) sensorReport(s *sensorInput, now time.Time) discovery.SensorRep
 // guest that comes back gets them again.
 func (b *Bridge) removeGuests() {
 	for _, id := range b.evicted {
+		delete(b.guestSeen, id)
+		if !b.guests[id] {
+			continue // never announced, so nothing to remove
+		}
 		b.log.Info("guest evicted", "participant_id", id)
 		delete(b.guests, id)
 		device := id[len(sessions.GuestID("")):]
@@ -122,4 +133,21 @@ func (b *Bridge) removeGuests() {
 		}
 	}
 	b.evicted = b.evicted[:0]
+}
+
+// guestAnnounceDelay is how long a guest must have been known before Home
+// Assistant hears of them: a strap that sends one reading, or a flood of
+// made-up device ids, creates no entities.
+const guestAnnounceDelay = 10 * time.Second
+
+// guestDue reports whether the guest id has been known for
+// guestAnnounceDelay, and remembers when it was first seen. The map holds
+// only guests the engine keeps, because evictions remove their entries.
+func (b *Bridge) guestDue(id string, now time.Time) bool {
+	first, ok := b.guestSeen[id]
+	if !ok {
+		b.guestSeen[id] = now
+		return false
+	}
+	return now.Sub(first) >= guestAnnounceDelay
 }

@@ -208,6 +208,41 @@ func (w *liveWindow) pruneExpired() {
 			delete(w.equipment, id)
 		}
 	}
+	w.capOffRoster()
+}
+
+// maxOffRosterTracks bounds the tracks kept for participants no longer on
+// the roster (evicted guests; the engine keeps everyone else on the roster
+// until the session ends). Each track holds a whole window of points, 144
+// KiB for an hour of 1 s ticks, so without a bound a flood of short-lived
+// guests would cost a track per id for a whole window.
+const maxOffRosterTracks = 8
+
+// capOffRoster frees the off-roster tracks beyond maxOffRosterTracks, those
+// that left the roster longest ago first.
+func (w *liveWindow) capOffRoster() {
+	if len(w.participants) <= len(w.roster)+maxOffRosterTracks {
+		return
+	}
+	onRoster := make(map[string]bool, len(w.roster))
+	for _, id := range w.roster {
+		onRoster[id] = true
+	}
+	var off []string
+	for id := range w.participants {
+		if !onRoster[id] {
+			off = append(off, id)
+		}
+	}
+	if len(off) <= maxOffRosterTracks {
+		return
+	}
+	slices.SortFunc(off, func(a, b string) int {
+		return w.participants[a].lastTickIndex - w.participants[b].lastTickIndex
+	})
+	for _, id := range off[:len(off)-maxOffRosterTracks] {
+		delete(w.participants, id)
+	}
 }
 
 // freeOffRoster frees every track that is not on the current roster or equipment list.

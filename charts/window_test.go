@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/fitbridge/fitbridge/sessions"
 )
@@ -192,5 +193,25 @@ func TestWindowFirstSampleIsNoDropout(t *testing.T) {
 	mustAppend(t, w, makeTick("s1", 2, activePoint("p1", 2)))
 	if markers := w.participants["p1"].dropouts; len(markers) != 0 {
 		t.Errorf("dropouts = %s, want none before the first heart rate", describe(markers))
+	}
+}
+
+func TestWindowCapsOffRosterTracks(t *testing.T) {
+	w := newLiveWindow(720, 5000)
+	start := time.Unix(1_700_000_000, 0)
+	for i := range 50 {
+		tick := sessions.Tick{Index: i, Start: start.Add(time.Duration(i) * 5 * time.Second),
+			IntervalMS: 5000}
+		// A new roster of 10 guests every tick, as in a flood of made-up devices.
+		for j := range 10 {
+			tick.Participants = append(tick.Participants,
+				sessions.TickPoint{ID: fmt.Sprintf("guest-%d-%d", i, j)})
+		}
+		if err := w.appendTick(tick); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(w.participants); n > 10+maxOffRosterTracks {
+			t.Fatalf("tick %d: %d tracks, want at most %d", i, n, 10+maxOffRosterTracks)
+		}
 	}
 }

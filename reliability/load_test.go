@@ -16,7 +16,7 @@ const (
 	receivedHeartRates = `fitbridge_mqtt_messages_received_total{kind="heart_rate"}`
 	inputDropped       = "fitbridge_input_dropped_total"
 	guestsEvicted      = "fitbridge_guests_evicted_total"
-	heapAlloc          = "go_memstats_heap_alloc_bytes"
+	heapAlloc          = "go_gc_heap_live_bytes"
 )
 
 // liveHeap collects garbage in the process (the heap profile endpoint does
