@@ -11,8 +11,8 @@ import (
 	"github.com/fitbridge/fitbridge/bridge"
 )
 
-// EventBase is the event time of the first stamped message. It lies on a
-// whole minute, so the session's 5 s coin windows start at it.
+// EventBase is the event time of the first stamped message. The session
+// starts with that message, so its coin windows start at EventBase.
 var EventBase = time.Date(2026, 1, 5, 18, 0, 0, 0, time.UTC)
 
 // Load describes one publisher run: Count heart-rate messages, round robin

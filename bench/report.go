@@ -74,9 +74,10 @@ func WriteMarkdown(w io.Writer, r *Results) {
 	fmt.Fprintln(w, "\nThroughput rounds (msg/s, messages lost in brackets):")
 	fmt.Fprintln(w)
 	for i := range min(len(r.BrokerRounds), len(r.FitbridgeRounds)) {
-		fmt.Fprintf(w, "- round %d: broker-only %.0f (%d), fitbridge %.0f (%d)\n", i,
-			r.BrokerRounds[i].PerSecond, r.BrokerRounds[i].Lost, r.FitbridgeRounds[i].PerSecond,
-			r.FitbridgeRounds[i].Lost)
+		f := r.FitbridgeRounds[i]
+		fmt.Fprintf(w, "- round %d: broker-only %.0f (%d), fitbridge %.0f (%d); fitbridge wrote "+
+			"%d checkpoints taking %.0f ms on the engine loop\n", i, r.BrokerRounds[i].PerSecond,
+			r.BrokerRounds[i].Lost, f.PerSecond, f.Lost, f.Checkpoints, f.CheckpointSeconds*1000)
 	}
 	for i := range min(len(r.SingleRounds), len(r.PairRounds)) {
 		fmt.Fprintf(w, "- scale-out round %d: one instance %.0f (%d), two instances %.0f (%d)\n", i,

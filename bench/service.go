@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/fitbridge/fitbridge/bridge"
 	"github.com/fitbridge/fitbridge/charts"
@@ -49,12 +50,13 @@ type frame struct {
 // its store, state publishing and metrics, the chart hub behind an HTTP
 // server on loopback, and one WebSocket client that reads the fitness topic.
 type Service struct {
-	Bridge *bridge.Bridge
-	Config config.Config
-	hub    *charts.Hub
-	srv    *http.Server
-	ws     *websocket.Conn
-	clock  time.Time
+	Bridge  *bridge.Bridge
+	Config  config.Config
+	Metrics *metrics.Metrics
+	hub     *charts.Hub
+	srv     *http.Server
+	ws      *websocket.Conn
+	clock   time.Time
 
 	cancel  context.CancelFunc
 	runDone chan error
@@ -112,8 +114,8 @@ func StartService(ctx context.Context, o ServiceOptions, clock time.Time) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{Bridge: b, Config: cfg, hub: hub, clock: clock, runDone: make(chan error, 1),
-		wsDone: make(chan struct{})}
+	s := &Service{Bridge: b, Config: cfg, Metrics: m, hub: hub, clock: clock,
+		runDone: make(chan error, 1), wsDone: make(chan struct{})}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go func() { s.runDone <- b.Run(runCtx) }()
@@ -168,7 +170,7 @@ func (s *Service) readFrames() {
 	}
 }
 
-// Frames returns the points messages received so far.
+// framesSoFar returns the points messages received so far.
 func (s *Service) framesSoFar() []frame {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -193,6 +195,16 @@ func (s *Service) waitProcessed(ctx context.Context, n uint64) (time.Duration, e
 		case <-tick.C:
 		}
 	}
+}
+
+// checkpointTotals returns how many checkpoints the engine loop wrote and
+// the seconds it spent writing them.
+func (s *Service) checkpointTotals() (uint64, float64) {
+	var m dto.Metric
+	if err := s.Metrics.CheckpointDuration.Write(&m); err != nil || m.Histogram == nil {
+		return 0, 0
+	}
+	return m.Histogram.GetSampleCount(), m.Histogram.GetSampleSum()
 }
 
 func (s *Service) stopBridge() {

@@ -48,7 +48,7 @@ func WriteSVG(w io.Writer, r *Results) error {
 			name string
 			b, f time.Duration
 		}{{"p50", row.Broker.P50, row.Fitbridge.P50}, {"p99", row.Broker.P99, row.Fitbridge.P99}} {
-			tag := fmt.Sprintf("%s %.0fk", q.name, row.Rate/1000)
+			tag := fmt.Sprintf("%s %gk", q.name, row.Rate/1000)
 			lat = append(lat, bar{tag, float64(q.b) / 1e6, colourBroker},
 				bar{tag, float64(q.f) / 1e6, colourFitbridge})
 		}

@@ -22,6 +22,10 @@ type Rate struct {
 	PerSecond float64
 	// Lost is the number of published messages that never arrived.
 	Lost int
+	// Checkpoints and CheckpointSeconds are the checkpoints a fitbridge
+	// instance wrote during the run and the time its engine loop spent on them.
+	Checkpoints       uint64
+	CheckpointSeconds float64
 }
 
 // rateOf returns the rate of n messages published from first on and
@@ -85,6 +89,7 @@ func runFitbridge(ctx context.Context, b *Broker, l Load, name string, eventCloc
 	}
 	defer closeMQTT(pub)
 	before := svc.Bridge.Processed()
+	cpBefore, cpSecondsBefore := svc.checkpointTotals()
 	sent, took, err := l.Publish(ctx, pub, clock)
 	if err != nil {
 		svc.Close()
@@ -95,6 +100,8 @@ func runFitbridge(ctx context.Context, b *Broker, l Load, name string, eventCloc
 	last, err := svc.waitProcessed(waitCtx, before+uint64(l.Count))
 	handled := int(svc.Bridge.Processed() - before - svc.Bridge.Dropped())
 	r := Rate{PerSecond: rateOf(handled, sent[0], last), Lost: l.Count - handled}
+	cp, cpSeconds := svc.checkpointTotals()
+	r.Checkpoints, r.CheckpointSeconds = cp-cpBefore, cpSeconds-cpSecondsBefore
 	if err != nil {
 		return r, sent, svc, fmt.Errorf("%s: %w", name, err)
 	}

@@ -34,7 +34,7 @@ go build -o "$bin/fitbridge" ./cmd/fitbridge
 	echo "# $(go version), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 } >"$out/$name.txt"
 status=0
-"$bin/fitbridge" --log-level warn simulate "$@" --csv "$out/$name.csv" 2>&1 |
+"$bin/fitbridge" --log-level error simulate "$@" --csv "$out/$name.csv" 2>&1 |
 	tee -a "$out/$name.txt" || status=$?
 
 if command -v gnuplot >/dev/null; then

@@ -307,7 +307,13 @@ func (j simulation) drive(ctx context.Context, svc *service, pub *stampedPublish
 	sampler := watchdog.NewRuntimeSampler()
 	accepts := map[string]bool{} // by topic: whether the bridge subscribes to it
 	var accepted, published uint64
+	wallStart := time.Now()
 	sample := func(at time.Duration) error {
+		// Paced runs sample on the wall clock too, also when no message is
+		// due, such as in the changeover between workouts.
+		if j.Speed > 0 && !sleepUntilWall(ctx, wallStart, at, j.Speed) {
+			return ctx.Err()
+		}
 		if err := waitProcessed(ctx, svc, accepted); err != nil {
 			return err
 		}
@@ -335,7 +341,6 @@ func (j simulation) drive(ctx context.Context, svc *service, pub *stampedPublish
 	if err := sample(0); err != nil {
 		return err
 	}
-	wallStart := time.Now()
 	nextSample, nextRenew := j.SampleEvery, stalledRenewEvery
 	for second := time.Duration(0); second < j.Duration; second += time.Second {
 		for second >= nextSample {
@@ -410,6 +415,9 @@ func sleepUntilWall(ctx context.Context, start time.Time, offset time.Duration, 
 // message burst in flight does not decide the result.
 const heapWindow = 3
 
+// errTooFewSamples reports a run too short for checkHeapFlat.
+var errTooFewSamples = errors.New("too few heap samples")
+
 // checkHeapFlat returns an error unless the live heap at the end is within
 // maxGrowth (a fraction) of the live heap after baselineAt, and at most
 // maxBytes. Each of the two is the median of heapWindow samples: the last
@@ -418,8 +426,8 @@ func checkHeapFlat(samples []heapSample, baselineAt time.Duration, maxGrowth flo
 	maxBytes uint64) error {
 	first := slices.IndexFunc(samples, func(s heapSample) bool { return s.SimTime >= baselineAt })
 	if first < 0 || len(samples)-first < 2*heapWindow {
-		return fmt.Errorf("heap check: need %d samples from %v on; got %d samples in all",
-			2*heapWindow, baselineAt, len(samples))
+		return fmt.Errorf("%w: need %d samples from %s on, got %d samples in all",
+			errTooFewSamples, 2*heapWindow, formatSimTime(baselineAt), len(samples))
 	}
 	base := medianLiveHeap(samples[first : first+heapWindow])
 	end := medianLiveHeap(samples[len(samples)-heapWindow:])
