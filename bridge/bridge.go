@@ -80,11 +80,15 @@ type Bridge struct {
 	topics    discovery.Topics
 	builder   *discovery.Builder
 
-	input       chan inbound
-	commands    chan func()
-	reconnected chan struct{}
-	out         *outbox
-	wg          sync.WaitGroup
+	input chan inbound
+	// known carries the readings of configured straps ahead of input in a
+	// live run; nil on an event clock, where the order decides the result.
+	known             chan inbound
+	configuredDevices map[string]bool // immutable after New
+	commands          chan func()
+	reconnected       chan struct{}
+	out               *outbox
+	wg                sync.WaitGroup
 
 	// processed counts input messages handled by the engine loop or
 	// dropped before it; dropped counts the latter alone.
@@ -135,30 +139,39 @@ func New(opts Options) (*Bridge, error) {
 	}
 	cfg := opts.Config
 	b := &Bridge{
-		cfg:         cfg,
-		opts:        opts,
-		log:         opts.Logger,
-		limiter:     newRateLimitedLog(opts.Logger, 10*time.Second),
-		deviceLog:   newDeviceLog(opts.Logger),
-		metrics:     opts.Metrics,
-		topics:      discovery.TopicsFor(cfg),
-		builder:     discovery.NewBuilder(cfg, opts.Version),
-		input:       make(chan inbound, opts.QueueLen),
-		commands:    make(chan func()),
-		reconnected: make(chan struct{}, 1),
-		out:         newOutbox(),
-		sensors:     make(map[string]*sensorInput),
-		published:   make(map[string]string),
-		guests:      make(map[string]bool),
-		guestSeen:   make(map[string]time.Time),
-		coins:       make(map[string]int),
-		disc:        newDiscoveryState(),
-		started:     time.Now(),
-		store:       opts.Store,
+		cfg:               cfg,
+		opts:              opts,
+		log:               opts.Logger,
+		limiter:           newRateLimitedLog(opts.Logger, 10*time.Second),
+		deviceLog:         newDeviceLog(opts.Logger),
+		metrics:           opts.Metrics,
+		topics:            discovery.TopicsFor(cfg),
+		builder:           discovery.NewBuilder(cfg, opts.Version),
+		input:             make(chan inbound, opts.QueueLen),
+		configuredDevices: make(map[string]bool),
+		commands:          make(chan func()),
+		reconnected:       make(chan struct{}, 1),
+		out:               newOutbox(),
+		sensors:           make(map[string]*sensorInput),
+		published:         make(map[string]string),
+		guests:            make(map[string]bool),
+		guestSeen:         make(map[string]time.Time),
+		coins:             make(map[string]int),
+		disc:              newDiscoveryState(),
+		started:           time.Now(),
+		store:             opts.Store,
 	}
 	b.engine = sessions.New(cfg, b, func(id string) { b.evicted = append(b.evicted, id) })
 	for _, eq := range cfg.Equipment {
 		b.sensors[eq.ID] = newSensorInput(eq)
+	}
+	for _, p := range cfg.Participants {
+		for _, d := range p.Devices {
+			b.configuredDevices[d] = true
+		}
+	}
+	if !opts.EventClock {
+		b.known = make(chan inbound, opts.QueueLen)
 	}
 	if err := b.routes(); err != nil {
 		return nil, err

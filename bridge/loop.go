@@ -87,12 +87,21 @@ func (b *Bridge) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 
+		case in := <-b.known:
+			b.handleInput(in)
+
 		case in := <-b.input:
-			b.advanceWall()
-			b.handle(in)
-			b.maybeCheckpoint(time.Now())
-			b.processed.Add(1)
-			b.metrics.InputQueueDepth.Set(float64(len(b.input)))
+			// Readings of configured straps go first, so a flood of made-up
+			// device ids cannot delay them past their coin window.
+			for drained := false; !drained; {
+				select {
+				case k := <-b.known:
+					b.handleInput(k)
+				default:
+					drained = true
+				}
+			}
+			b.handleInput(in)
 
 		case f := <-b.commands:
 			b.advanceWall()
@@ -122,6 +131,22 @@ func (b *Bridge) loop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// handleInput handles one input message and what follows from it.
+func (b *Bridge) handleInput(in inbound) {
+	b.advanceWall()
+	b.handle(in)
+	b.maybeCheckpoint(time.Now())
+	b.processed.Add(1)
+	b.metrics.InputQueueDepth.Set(float64(len(b.input) + len(b.known)))
+}
+
+// knownInput reports whether topic carries readings of a configured strap.
+// It runs on the client's receive path, so it only reads immutable data.
+func (b *Bridge) knownInput(topic string) bool {
+	id, ok := b.deviceFromTopic(topic)
+	return ok && b.configuredDevices[id]
 }
 
 // advanceWall moves the engine to the wall clock, unless the bridge runs

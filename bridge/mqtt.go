@@ -163,8 +163,12 @@ func (b *Bridge) receive(pr paho.PublishReceived) (bool, error) {
 			"bytes", len(p.Payload), "limit", b.cfg.HeartRate.MaxPayloadBytes)
 		return true, nil
 	}
+	queue := b.input
+	if b.known != nil && b.knownInput(p.Topic) {
+		queue = b.known
+	}
 	select {
-	case b.input <- in:
+	case queue <- in:
 	default:
 		b.metrics.InputDropped.Inc()
 		b.dropped.Add(1)

@@ -48,7 +48,9 @@ func (b *Bridge) publishStates(force bool) {
 	now := time.Now()
 	for _, p := range snap.Participants {
 		if p.Guest && !b.guests[p.ID] {
-			if !b.guestDue(p.ID, now) {
+			// A replay announces guests at once: its input is a known
+			// recording, and it may end before any delay passes.
+			if !b.opts.EventClock && !b.guestDue(p.ID, snap.Time) {
 				continue // not announced yet: no configs, no states
 			}
 			b.guests[p.ID] = true
@@ -141,7 +143,8 @@ func (b *Bridge) removeGuests() {
 const guestAnnounceDelay = 10 * time.Second
 
 // guestDue reports whether the guest id has been known for
-// guestAnnounceDelay, and remembers when it was first seen. The map holds
+// guestAnnounceDelay of engine time, and remembers when it was first seen.
+// The map holds
 // only guests the engine keeps, because evictions remove their entries.
 func (b *Bridge) guestDue(id string, now time.Time) bool {
 	first, ok := b.guestSeen[id]

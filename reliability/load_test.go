@@ -153,8 +153,9 @@ func TestDeviceFloodBounded(t *testing.T) {
 	}
 	ticks := readTimeline(t, p.DataDir, sessionID)
 	checkCoinsFollowSamples(t, ticks, "alex", warmCoins)
-	if gap := longestGap(ticks, "alex"); gap > 1 {
-		t.Errorf("alex has %d windows in a row without heart rate, want at most 1", gap)
+	if gap := longestGap(ticks, "alex"); gap > maxStarvedWindows {
+		t.Errorf("alex has %d windows in a row without heart rate, want at most %d", gap,
+			maxStarvedWindows)
 	}
 }
 
