@@ -36,7 +36,9 @@ const (
 	// messages, which are old readings and never live ones.
 	reasonRetained = "retained"
 	// shutdownTimeout bounds the final publishes and the disconnect.
-	shutdownTimeout = 5 * time.Second
+	// It stays below the process's 5 s exit bound, which covers the HTTP
+	// server and chart clients too.
+	shutdownTimeout = 3 * time.Second
 )
 
 // Options configures a Bridge.
@@ -256,6 +258,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	b.publish(flushCtx, cm, discovery.Message{
 		Topic: b.topics.BridgeAvailability(), Payload: []byte(availabilityOffline), QoS: 1, Retain: true,
 	})
+	b.log.Info("offline availability published", "topic", b.topics.BridgeAvailability())
 	if err := cm.Disconnect(flushCtx); err != nil && !errors.Is(err, context.Canceled) {
 		b.log.Warn("mqtt disconnect failed", "err", err)
 	}

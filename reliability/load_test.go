@@ -96,12 +96,13 @@ func TestDeviceFloodBounded(t *testing.T) {
 	t.Parallel()
 	const (
 		perRound  = 1000
-		rounds    = 2
+		rounds    = 3
 		maxGuests = 64
-		// maxGrowth bounds the growth of the live heap from the first
+		// maxGrowth bounds the growth of the live heap from the second
 		// round to the last, measured once fitbridge has published what
-		// the round made it publish. A heap that grows by 2 KiB or more
-		// per strap exceeds it.
+		// the round made it publish. The first round is left out because
+		// buffers such as the chart window grow to their size during it.
+		// A heap that grows by 2 KiB or more per strap exceeds the bound.
 		maxGrowth = 2 << 20
 	)
 	mosq := testbroker.Start(t)
@@ -131,8 +132,8 @@ func TestDeviceFloodBounded(t *testing.T) {
 			m[inputDropped]-base[inputDropped], m[guestsEvicted]-base[guestsEvicted],
 			heaps[round]/(1<<20))
 	}
-	if growth := heaps[rounds-1] - heaps[0]; growth > maxGrowth {
-		t.Errorf("live heap grew by %.1f MiB from round 1 to round %d, want at most %d MiB",
+	if growth := heaps[rounds-1] - heaps[1]; growth > maxGrowth {
+		t.Errorf("live heap grew by %.1f MiB from round 2 to round %d, want at most %d MiB",
 			growth/(1<<20), rounds, maxGrowth>>20)
 	}
 

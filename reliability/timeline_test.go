@@ -89,8 +89,6 @@ func checkCoinsFollowSamples(t *testing.T, ticks []tick, participant string, per
 	}
 }
 
-// longestGap returns the longest run of windows without a heart rate for
-// participant between two windows with one.
 // maxStarvedWindows is how many windows in a row a real participant, who
 // sends a reading every 250 ms, may miss while the bridge handles bad or
 // flooding input. A race-enabled bridge on a loaded 2-core machine can stall
@@ -98,6 +96,8 @@ func checkCoinsFollowSamples(t *testing.T, ticks []tick, participant string, per
 // really starved the participant would cost every window of the flood.
 const maxStarvedWindows = 3
 
+// longestGap returns the longest run of windows without a heart rate for
+// participant between two windows with one.
 func longestGap(ticks []tick, participant string) int {
 	longest, run := 0, 0
 	seen := false

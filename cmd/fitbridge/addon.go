@@ -116,7 +116,7 @@ func runAddon(ctx context.Context, s addonSettings, logOut io.Writer,
 	}
 
 	if opts.Has("broker_url") {
-		log.Info("mqtt broker from add-on options", "broker", cfg.Broker.URL)
+		log.Info("mqtt broker from add-on options", "broker", config.RedactURL(cfg.Broker.URL))
 	} else {
 		if err := useSupervisorBroker(ctx, s, &cfg, opts, log); err != nil {
 			return err

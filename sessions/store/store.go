@@ -61,7 +61,8 @@ type Checkpoint struct {
 
 // Open returns a store for dir, creating the folder if needed.
 func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Heart-rate data is personal, so only the owner may read it.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	return &Store{dir: dir}, nil
@@ -194,7 +195,7 @@ func (s *Store) openTimeline(id string) error {
 			return fmt.Errorf("remove old timeline: %w", err)
 		}
 	}
-	f, err := os.OpenFile(s.timelinePath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(s.timelinePath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open timeline: %w", err)
 	}
