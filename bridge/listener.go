@@ -88,8 +88,8 @@ func (b *Bridge) SessionEnded(sum sessions.Summary) {
 }
 
 // Event implements sessions.EventListener: it publishes the event on
-// <base>/event for automations, not retained, and asks for a checkpoint
-// when the roster changed.
+// <base>/event for automations, not retained, and marks a checkpoint as
+// urgent when the roster changed.
 func (b *Bridge) Event(ev sessions.Event) {
 	payload, err := json.Marshal(ev)
 	if err != nil {

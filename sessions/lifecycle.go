@@ -162,7 +162,7 @@ func removeParticipant(roster []*participant, p *participant) []*participant {
 }
 
 func (e *Engine) startSession(start time.Time) {
-	// A new session forgets the one that ended: its roster cannot resume.
+	// A new session drops the one that ended: that one can no longer resume.
 	if e.lastEnded != nil {
 		for _, p := range e.lastEnded.roster {
 			p.onRoster = false
