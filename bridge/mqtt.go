@@ -112,7 +112,7 @@ func (b *Bridge) connect(ctx context.Context) (*autopaho.ConnectionManager, erro
 	return autopaho.NewConnection(ctx, cc)
 }
 
-// subscribe (re)subscribes to every input topic after a connect, then tells
+// subscribe (re)subscribes to every input topic after a connect, then signals
 // the engine loop so it republishes availability, discovery and states.
 func (b *Bridge) subscribe(ctx context.Context, cm *autopaho.ConnectionManager) {
 	subCtx, cancel := context.WithTimeout(ctx, subscribeTimeout)

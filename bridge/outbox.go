@@ -6,9 +6,9 @@ import (
 	"github.com/fitbridge/fitbridge/discovery"
 )
 
-// outbox holds the messages waiting to be published, at most one per topic:
-// a newer state for a topic replaces the one still waiting, so a slow or
-// absent broker costs memory bounded by the number of topics, not by time.
+// outbox contains the messages waiting to be published, at most one per
+// topic, because a newer state replaces the one still waiting. A slow or
+// absent broker therefore costs memory bounded by the number of topics.
 type outbox struct {
 	mu      sync.Mutex
 	pending map[string]discovery.Message

@@ -162,8 +162,8 @@ type Session struct {
 	// EquipmentTimeout is how long a piece of equipment stays active after
 	// its last vibration event when the sensor sends no vibration:false.
 	EquipmentTimeout time.Duration `yaml:"equipment_timeout"`
-	// ResumeWithin is how soon after an automatic end returning readings
-	// resume the same session instead of starting a new one.
+	// ResumeWithin is the time after an automatic end within which returning
+	// readings resume the same session instead of starting a new one.
 	ResumeWithin time.Duration `yaml:"resume_within"`
 	// RestartCooldown is how long automatic starts wait after a manual end.
 	RestartCooldown time.Duration `yaml:"restart_cooldown"`
@@ -210,9 +210,9 @@ type Memory struct {
 	// automatically: GOMEMLIMIT if set, else 90 % of the container's memory
 	// limit, else 512 MiB.
 	LimitBytes int64 `yaml:"limit_bytes"`
-	// HighRatio is where load shedding starts.
+	// HighRatio is the fraction of the limit at which load shedding starts.
 	HighRatio float64 `yaml:"high_ratio"`
-	// CriticalRatio is where a heap profile is written.
+	// CriticalRatio is the fraction of the limit at which a heap profile is written.
 	CriticalRatio float64 `yaml:"critical_ratio"`
 	// HysteresisRatio is how far below a level's ratio the live heap must
 	// fall before the level is left.

@@ -154,7 +154,7 @@ func TestReplayEndToEnd(t *testing.T) {
 	ws.check(t, res.Summaries)
 }
 
-// refSession is a session as the test's own model of the rules sees it.
+// refSession is a session as computed by the test's own model of the rules.
 type refSession struct {
 	start time.Time
 	coins map[string]int
@@ -319,7 +319,7 @@ func checkRetained(t *testing.T, brokerURL string, cfg config.Config, sums []ses
 		t.Errorf("discovered devices = %d, want 19: %v", len(devices), keys(devices))
 	}
 
-	// The replay stopped the bridge, which says so before it disconnects.
+	// The replay stopped the bridge, which publishes offline before it disconnects.
 	if got := string(retained[cfg.BaseTopic+"/bridge/availability"]); got != "offline" {
 		t.Errorf("bridge availability after shutdown = %q, want offline", got)
 	}

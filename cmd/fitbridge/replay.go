@@ -28,7 +28,7 @@ import (
 )
 
 // DefaultReplayStart is the time a replay's first message is stamped with
-// unless --start says otherwise. It is fixed so that replays of the same
+// unless --start sets another. It is fixed so that replays of the same
 // recordings give identical summaries, session ids included.
 var DefaultReplayStart = time.Date(2026, 1, 5, 18, 0, 0, 0, time.UTC)
 

@@ -155,7 +155,7 @@ func (s *service) run(ctx context.Context, listening func(addr string)) error {
 
 	err := s.bridge.Run(ctx)
 
-	// The bridge has ended the session and said offline; close the chart
+	// The bridge has checkpointed or ended the session and published offline; close the chart
 	// clients with "going away" and stop serving.
 	s.hub.Close()
 	s.log.Info("chart clients closed", "close_code", websocket.CloseGoingAway)
