@@ -145,6 +145,7 @@ type dashboardState struct {
 	Charts            []chartState `json:"charts"`
 	Zoomed            bool         `json:"zoomed"`
 	ZoomInterval      *int64       `json:"zoomInterval"`
+	LiveRequests      int          `json:"liveRequests"`
 	FitnessLength     int          `json:"fitnessLength"`
 	FitnessFirstIndex *int         `json:"fitnessFirstIndex"`
 }
@@ -297,10 +298,12 @@ func (b *browser) drag(x1, x2, y float64) {
 	b.do(steps...)
 }
 
-// doubleClick sends the press and release pairs of a double-click at (x, y).
+// doubleClick moves the pointer to (x, y) and sends the press and release pairs of a
+// double-click there.
 func (b *browser) doubleClick(x, y float64) {
 	b.t.Helper()
 	b.do(
+		chromedp.MouseEvent(chromedp.MouseMoved, x, y),
 		chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
 		chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
 		chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(2)),

@@ -160,7 +160,11 @@ func TestDashboardDrawsZoomsAndResumes(t *testing.T) {
 		t.Errorf("zoomed chart moved from %v to %v on a new tick", zoomed.Charts[0].XMin, again.Charts[0].XMin)
 	}
 
+	// The zoom bar above the charts moved them down; measure again before clicking.
+	x, y, width, height = b.rect(`.chart[data-participant="alex"] .u-over`)
+	clicks := b.state().LiveRequests
 	b.doubleClick(x+width/2, y+height/2)
+	b.waitState("the double-click", func(s dashboardState) bool { return s.LiveRequests == clicks+1 })
 	b.waitState("back to live", func(s dashboardState) bool {
 		return !s.Zoomed && len(s.Charts) == 3 && s.Charts[0].Points == 42
 	})

@@ -198,7 +198,12 @@ function replaceRows(body, rows, columns, emptyText) {
   body.replaceChildren(...rows);
 }
 
+// zoomRequest numbers zoom requests, so that a reply arriving after the user went back to
+// live, or after a newer zoom, is dropped instead of zooming the charts again.
+let zoomRequest = 0;
+
 async function zoomTo(fromMs, toMs) {
+  const request = ++zoomRequest;
   el.zoom.hidden = false;
   el.zoomText.textContent = `zoomed: ${new Date(fromMs).toLocaleTimeString()} – ` +
     `${new Date(toMs).toLocaleTimeString()} (loading)`;
@@ -211,17 +216,24 @@ async function zoomTo(fromMs, toMs) {
       toMs,
       maxPoints: width,
     });
+    if (request !== zoomRequest) {
+      return;
+    }
     board.showRange(reply, fromMs, toMs);
     const seconds = Math.round(reply.interval_ms / 1000);
     el.zoomText.textContent = `zoomed: ${new Date(fromMs).toLocaleTimeString()} – ` +
       `${new Date(toMs).toLocaleTimeString()}, ${seconds} s per point`;
   } catch (err) {
+    if (request !== zoomRequest) {
+      return;
+    }
     el.problem.textContent = `zoom failed: ${err.message}`;
     backToLive();
   }
 }
 
 function backToLive() {
+  zoomRequest++;
   el.zoom.hidden = true;
   board.live(feed);
 }
@@ -246,6 +258,7 @@ window.fitbridgeDashboard = {
       equipment: [...el.equipment.querySelectorAll('tr[data-equipment]')].map((row) => row.dataset.equipment),
       charts: board.describe(),
       zoomed: board.zoomed,
+      liveRequests: board.liveRequests,
       zoomInterval: board.zoom ? board.zoom.reply.interval_ms : null,
       fitnessLength: feed.fitness.length,
       fitnessFirstIndex: feed.fitness.firstIndex,

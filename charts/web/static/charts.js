@@ -47,6 +47,13 @@ export class ChartBoard {
     this.views = new Map();
     this.zoom = null; // {fromMs, toMs, reply} while zoomed
     this.drawn = 0;
+    this.liveRequests = 0; // double-clicks seen, for tests and debugging
+    // Double-click anywhere on the charts returns to live. The listener sits on the
+    // container rather than in uPlot so that a click on a title or axis counts too.
+    container.addEventListener('dblclick', () => {
+      this.liveRequests++;
+      this.callbacks.onLive();
+    });
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(container);
   }
@@ -114,12 +121,9 @@ export class ChartBoard {
       legend: { show: false },
       cursor: {
         drag: { x: true, y: false, setScale: false },
-        bind: {
-          dblclick: () => () => {
-            this.callbacks.onLive();
-            return null;
-          },
-        },
+        // uPlot's own double-click resets the scales; the container's listener
+        // handles it instead.
+        bind: { dblclick: () => () => null },
       },
       select: { show: true },
       scales: { x: { time: true, auto: false }, y: { auto: true, range: (u, lo, hi) => yRange(lo, hi) } },
