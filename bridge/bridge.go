@@ -205,8 +205,45 @@ func (b *Bridge) restore() error {
 		UnknownEquipment: float64(c.UnknownEquipment)}
 	if snap.Running {
 		b.metrics.SessionActive.Set(1)
+		b.refillListener(snap)
 	}
 	return nil
+}
+
+// refillListener hands the listener (the chart feed) the restored session and
+// its newest ticks from the timeline, so that charts show the session's
+// recent past after a restart instead of starting empty.
+func (b *Bridge) refillListener(snap sessions.Snapshot) {
+	if b.opts.Listener == nil {
+		return
+	}
+	b.opts.Listener.SessionStarted(snap)
+	window := b.cfg.Session.LiveWindow / b.cfg.Session.CoinInterval
+	ticks, err := b.store.RecentTicks(snap.SessionID, int(window))
+	if err != nil {
+		b.log.Warn("timeline not read after restore; charts start empty",
+			"session_id", snap.SessionID, "err", err)
+		return
+	}
+	known := make(map[string]sessions.ParticipantState, len(snap.Participants))
+	for _, p := range snap.Participants {
+		known[p.ID] = p
+	}
+	interval := b.cfg.Session.CoinInterval
+	for _, t := range ticks {
+		t.Start = snap.StartedAt.Add(time.Duration(t.Index) * interval)
+		t.IntervalMS = interval.Milliseconds()
+		for i := range t.Participants {
+			// The timeline keeps no names or statuses; a guest evicted since has
+			// neither, and shows under its id as having left.
+			p := &t.Participants[i]
+			p.Name, p.Status = p.ID, sessions.StatusLeft
+			if k, ok := known[p.ID]; ok && k.Status != "" {
+				p.Name, p.Status = k.Name, k.Status
+			}
+		}
+		b.opts.Listener.TickClosed(t)
+	}
 }
 
 // Run connects to the broker and runs until ctx ends. Then it ends the

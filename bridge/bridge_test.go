@@ -134,6 +134,13 @@ func startBridge(t *testing.T, brokerURL string, mutate func(*config.Config)) *r
 // startBridgeIn runs a bridge that keeps its sessions in dir.
 func startBridgeIn(t *testing.T, brokerURL, dir string, mutate func(*config.Config)) *running {
 	t.Helper()
+	return startBridgeWith(t, brokerURL, dir, mutate, nil)
+}
+
+// startBridgeWith is startBridgeIn with a hook that changes the bridge options last.
+func startBridgeWith(t *testing.T, brokerURL, dir string, mutate func(*config.Config),
+	options func(*bridge.Options)) *running {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Broker.URL = brokerURL
 	cfg.Participants = []config.Participant{{ID: "alex", Name: "Alex", Devices: []string{"10001"}}}
@@ -150,11 +157,15 @@ func startBridgeIn(t *testing.T, brokerURL, dir string, mutate func(*config.Conf
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bridge.New(bridge.Options{
+	opts := bridge.Options{
 		Config: cfg, Version: "test", Metrics: m, Store: st, Checkpoints: true,
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		PublishInterval: 50 * time.Millisecond,
-	})
+	}
+	if options != nil {
+		options(&opts)
+	}
+	b, err := bridge.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,6 +104,22 @@ func (b *Bridge) Event(ev sessions.Event) {
 	if ev.Type == sessions.EventDeviceAssigned {
 		b.log.Info("device assigned", "device", ev.Device, "participant_id", ev.Participant,
 			"from", ev.From, "coins_moved", ev.Moved)
+		if ev.Moved && ev.SessionID != "" {
+			b.handover(ev)
+		}
+	}
+}
+
+// handover moves the series of a strap's previous wearer to the new one in
+// the timeline and in the listener's view, as the engine moved the coins.
+func (b *Bridge) handover(ev sessions.Event) {
+	if b.store != nil {
+		if err := b.store.AppendHandover(ev.SessionID, ev.From, ev.Participant); err != nil {
+			b.limiter.log("timeline write failed", "session_id", ev.SessionID, "err", err)
+		}
+	}
+	if l, ok := b.opts.Listener.(sessions.EventListener); ok {
+		l.Event(ev)
 	}
 }
 

@@ -110,12 +110,8 @@ func (s *Store) SaveCheckpoint(state sessions.State, now time.Time) error {
 	return writeAtomic(s.dir, checkpointFile, data)
 }
 
-// AppendTick adds a closed tick to its session's timeline. A tick of
-// another session than the one being written closes that timeline.
+// AppendTick adds a closed tick to its session's timeline.
 func (s *Store) AppendTick(t sessions.Tick) error {
-	if err := s.openTimeline(t.SessionID); err != nil {
-		return err
-	}
 	line := tickLine{Index: t.Index}
 	for _, p := range t.Participants {
 		line.Participants = append(line.Participants, tickPoint{
@@ -125,12 +121,27 @@ func (s *Store) AppendTick(t sessions.Tick) error {
 	for _, e := range t.Equipment {
 		line.Equipment = append(line.Equipment, tickEquipment{ID: e.ID, Active: e.Active, Events: e.Events})
 	}
+	return s.appendLine(t.SessionID, line)
+}
+
+// AppendHandover records in session id's timeline that from's series so
+// far now belongs to to: a strap changed wearer early enough for its
+// earnings to move with it.
+func (s *Store) AppendHandover(id, from, to string) error {
+	return s.appendLine(id, tickLine{Move: &handover{From: from, To: to}})
+}
+
+// appendLine writes one line to session id's timeline. A line of another
+// session than the one being written closes that timeline.
+func (s *Store) appendLine(id string, line tickLine) error {
+	if err := s.openTimeline(id); err != nil {
+		return err
+	}
 	data, err := json.Marshal(line)
 	if err != nil {
-		return fmt.Errorf("encode tick: %w", err)
+		return fmt.Errorf("encode timeline line: %w", err)
 	}
-	data = append(data, '\n')
-	n, err := s.timelineBuf.Write(data)
+	n, err := s.timelineBuf.Write(append(data, '\n'))
 	s.timelineSize += int64(n)
 	if err != nil {
 		return fmt.Errorf("write timeline: %w", err)

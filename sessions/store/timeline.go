@@ -11,11 +11,21 @@ import (
 	"github.com/fitbridge/fitbridge/sessions"
 )
 
-// tickLine is one line of a timeline file: one closed tick.
+// tickLine is one line of a timeline file: one closed tick, or a hand-over
+// (Move set), which is no tick.
 type tickLine struct {
 	Index        int             `json:"i"`
 	Participants []tickPoint     `json:"p,omitempty"`
 	Equipment    []tickEquipment `json:"e,omitempty"`
+	Move         *handover       `json:"move,omitempty"`
+}
+
+// handover records that the series of From so far became To's: a strap
+// changed wearer early enough for its earnings to move. To's value at each
+// earlier tick is From's and To's merged (see mergeMoved).
+type handover struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 type tickPoint struct {
@@ -96,6 +106,24 @@ func (s *Store) readTimeline(id string, intervalMS int64) (Timeline, error) {
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			return tl, fmt.Errorf("decode timeline of %s line %d: %w", id, tl.Ticks+1, err)
 		}
+		if m := line.Move; m != nil {
+			from, to := people[m.From], people[m.To]
+			switch {
+			case from == nil || m.From == m.To:
+			case to == nil:
+				people[m.To] = from
+			default:
+				n := tl.Ticks
+				from.hr, from.zone, from.coins = padTo(from.hr, n), padTo(from.zone, n), padTo(from.coins, n)
+				to.hr, to.zone, to.coins = padTo(to.hr, n), padTo(to.zone, n), padTo(to.coins, n)
+				for i := range n {
+					to.hr[i], to.zone[i], to.coins[i] = mergeMoved(to.hr[i], to.zone[i], to.coins[i],
+						from.hr[i], from.zone[i], from.coins[i])
+				}
+			}
+			delete(people, m.From)
+			continue
+		}
 		tick := tl.Ticks
 		tl.Ticks++
 		for _, p := range line.Participants {
@@ -145,6 +173,26 @@ func (s *Store) readTimeline(id string, intervalMS int64) (Timeline, error) {
 	return tl, nil
 }
 
+// mergeMoved returns the new wearer's values for one tick before a
+// hand-over: their own heart rate and zone where they had one, else the
+// previous wearer's; and the sum of both cumulative coin counts, because the
+// new wearer took over the previous one's coins. A nil coin count means the
+// participant was not on the roster then.
+func mergeMoved(hr *float64, zone *string, coins *int, fromHR *float64, fromZone *string,
+	fromCoins *int) (*float64, *string, *int) {
+	if hr == nil {
+		hr, zone = fromHR, fromZone
+	}
+	switch {
+	case coins == nil:
+		coins = fromCoins
+	case fromCoins != nil:
+		sum := *coins + *fromCoins
+		coins = &sum
+	}
+	return hr, zone, coins
+}
+
 // padTo appends nulls to series until it is n long.
 func padTo[T any](series []*T, n int) []*T {
 	for len(series) < n {
@@ -160,4 +208,98 @@ func mustJSON(v any) json.RawMessage {
 		panic(err)
 	}
 	return data
+}
+
+// RecentTicks returns the newest n ticks of session id's timeline, oldest
+// first, with hand-overs applied. Names, statuses, start times and the
+// interval are not in the timeline: the caller fills them in. The chart
+// feed uses it to refill its live window after a restart.
+func (s *Store) RecentTicks(id string, n int) ([]sessions.Tick, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	if err := s.syncTimeline(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(s.timelinePath(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open timeline: %w", err)
+	}
+	defer f.Close()
+
+	var ticks []sessions.Tick
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		var l tickLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return nil, fmt.Errorf("decode timeline of %s line %d: %w", id, line, err)
+		}
+		if l.Move != nil {
+			for i := range ticks {
+				ticks[i].Participants = moveInTick(ticks[i].Participants, *l.Move)
+			}
+			continue
+		}
+		t := sessions.Tick{SessionID: id, Index: l.Index}
+		for _, p := range l.Participants {
+			t.Participants = append(t.Participants, sessions.TickPoint{ID: p.ID,
+				HeartRate: p.HeartRate, Zone: p.Zone, Coins: p.Coins})
+		}
+		for _, e := range l.Equipment {
+			t.Equipment = append(t.Equipment, sessions.EquipmentPoint{ID: e.ID, Active: e.Active,
+				Events: e.Events})
+		}
+		ticks = append(ticks, t)
+		// Trimming in batches keeps a long timeline from being copied on every line.
+		if len(ticks) >= 2*n {
+			ticks = append(ticks[:0], ticks[len(ticks)-n:]...)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	if len(ticks) > n {
+		ticks = ticks[len(ticks)-n:]
+	}
+	return ticks, nil
+}
+
+// moveInTick applies a hand-over to one tick's points: m.From's point is
+// merged into m.To's, or renamed when m.To has none.
+func moveInTick(points []sessions.TickPoint, m handover) []sessions.TickPoint {
+	from, to := -1, -1
+	for i, p := range points {
+		switch p.ID {
+		case m.From:
+			from = i
+		case m.To:
+			to = i
+		}
+	}
+	switch {
+	case from < 0 || m.From == m.To:
+		return points
+	case to < 0:
+		points[from].ID = m.To
+		return points
+	}
+	f, t := points[from], &points[to]
+	coins := t.Coins
+	hr, zone, sum := mergeMoved(t.HeartRate, optional(t.Zone), &coins, f.HeartRate, optional(f.Zone), &f.Coins)
+	t.HeartRate, t.Zone, t.Coins = hr, "", *sum
+	if zone != nil {
+		t.Zone = *zone
+	}
+	return append(points[:from], points[from+1:]...)
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
