@@ -79,15 +79,6 @@ type EquipmentSeries struct {
 func (s *Store) readTimeline(id string, intervalMS int64) (Timeline, error) {
 	tl := Timeline{IntervalMS: intervalMS, Encoding: "rle",
 		Participants: map[string]ParticipantSeries{}, Equipment: map[string]EquipmentSeries{}}
-	f, err := os.Open(s.timelinePath(id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return tl, nil
-	}
-	if err != nil {
-		return tl, fmt.Errorf("open timeline: %w", err)
-	}
-	defer f.Close()
-
 	type participantColumns struct {
 		hr    []*float64
 		zone  []*string
@@ -99,13 +90,7 @@ func (s *Store) readTimeline(id string, intervalMS int64) (Timeline, error) {
 	}
 	people := map[string]*participantColumns{}
 	gear := map[string]*equipmentColumns{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for sc.Scan() {
-		var line tickLine
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			return tl, fmt.Errorf("decode timeline of %s line %d: %w", id, tl.Ticks+1, err)
-		}
+	err := s.scanTimeline(id, func(line tickLine) {
 		if m := line.Move; m != nil {
 			from, to := people[m.From], people[m.To]
 			switch {
@@ -122,7 +107,7 @@ func (s *Store) readTimeline(id string, intervalMS int64) (Timeline, error) {
 				}
 			}
 			delete(people, m.From)
-			continue
+			return
 		}
 		tick := tl.Ticks
 		tl.Ticks++
@@ -153,9 +138,9 @@ func (s *Store) readTimeline(id string, intervalMS int64) (Timeline, error) {
 			active, events := e.Active, e.Events
 			c.active, c.events = append(c.active, &active), append(c.events, &events)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return tl, fmt.Errorf("read timeline of %s: %w", id, err)
+	})
+	if err != nil {
+		return tl, err
 	}
 	for id, c := range people {
 		tl.Participants[id] = ParticipantSeries{
@@ -221,28 +206,13 @@ func (s *Store) RecentTicks(id string, n int) ([]sessions.Tick, error) {
 	if err := s.syncTimeline(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.timelinePath(id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open timeline: %w", err)
-	}
-	defer f.Close()
-
 	var ticks []sessions.Tick
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for line := 1; sc.Scan(); line++ {
-		var l tickLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return nil, fmt.Errorf("decode timeline of %s line %d: %w", id, line, err)
-		}
+	err := s.scanTimeline(id, func(l tickLine) {
 		if l.Move != nil {
 			for i := range ticks {
 				ticks[i].Participants = moveInTick(ticks[i].Participants, *l.Move)
 			}
-			continue
+			return
 		}
 		t := sessions.Tick{SessionID: id, Index: l.Index}
 		for _, p := range l.Participants {
@@ -258,14 +228,40 @@ func (s *Store) RecentTicks(id string, n int) ([]sessions.Tick, error) {
 		if len(ticks) >= 2*n {
 			ticks = append(ticks[:0], ticks[len(ticks)-n:]...)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read timeline of %s: %w", id, err)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(ticks) > n {
 		ticks = ticks[len(ticks)-n:]
 	}
 	return ticks, nil
+}
+
+// scanTimeline calls fn with each line of session id's timeline, in order. A
+// session without a timeline file has no lines.
+func (s *Store) scanTimeline(id string, fn func(tickLine)) error {
+	f, err := os.Open(s.timelinePath(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open timeline: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		var line tickLine
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			return fmt.Errorf("decode timeline of %s line %d: %w", id, n, err)
+		}
+		fn(line)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	return nil
 }
 
 // moveInTick applies a hand-over to one tick's points: m.From's point is
