@@ -113,10 +113,12 @@ type Bridge struct {
 	haOnline  bool                    // Home Assistant sent its birth message
 	disc      *discoveryState         // Home Assistant discovery on the broker
 
-	store              *store.Store
-	checkpointNow      bool // the roster changed: checkpoint at once
-	checkpointDue      bool // ticks closed since the last checkpoint
-	lastCheckpoint     time.Time
+	store          *store.Store
+	checkpointNow  bool // the roster changed: checkpoint at once
+	checkpointDue  bool // ticks closed since the last checkpoint
+	lastCheckpoint time.Time
+	// checkpoints writes checkpoints off the loop while Run runs.
+	checkpoints        *checkpointer
 	started            time.Time
 	hrPrefix, hrSuffix string // the heart-rate filter around its + wildcard
 	lastCounters       floatCounters
@@ -263,6 +265,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 		b.runPublisher(connCtx, stopPub, cm)
 	}()
 
+	if b.store != nil && b.opts.Checkpoints {
+		b.checkpoints = b.startCheckpointer()
+	}
 	b.loop(ctx)
 
 	// Shut down in order: stop reading, checkpoint the session (or end it
@@ -270,7 +275,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 	// disconnect.
 	b.log.Info("shutting down", "reason", context.Cause(ctx))
 	if b.store != nil && b.opts.Checkpoints {
-		b.checkpoint(time.Now())
+		b.finalCheckpoint(time.Now())
 		b.log.Info("final checkpoint written", "running", b.engine.Running())
 	} else {
 		b.engine.End(sessions.EndShutdown)

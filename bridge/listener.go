@@ -124,36 +124,38 @@ func (b *Bridge) handover(ev sessions.Event) {
 }
 
 // urgentCheckpointGap is the shortest time between two checkpoints for
-// roster changes.
+// roster changes, so that a burst of new devices writes one checkpoint, not
+// one per device.
 const urgentCheckpointGap = time.Second
 
-// maybeCheckpoint writes a checkpoint when the roster changed, or when
-// ticks closed and the last checkpoint is Session.CheckpointInterval old.
+// maybeCheckpoint takes a checkpoint when the roster changed, or when ticks
+// closed and the last checkpoint is Session.CheckpointInterval old. The
+// checkpointer writes it, off the engine loop.
 func (b *Bridge) maybeCheckpoint(now time.Time) {
 	if b.store == nil || !b.opts.Checkpoints {
 		return
 	}
 	since := now.Sub(b.lastCheckpoint)
 	due := b.checkpointDue && since >= b.cfg.Session.CheckpointInterval
-	// A checkpoint syncs two files, tens of milliseconds on a slow disk, so
-	// roster changes are written at most once per urgentCheckpointGap:
-	// a burst of new devices must not stall the engine loop.
 	urgent := b.checkpointNow && since >= urgentCheckpointGap
 	if !urgent && !due {
 		return
 	}
-	b.checkpoint(now)
+	p := pendingCheckpoint{state: b.engine.State(), at: now, pos: b.store.Position()}
+	if b.checkpoints != nil {
+		b.checkpoints.put(p)
+	} else {
+		b.writeCheckpoint(p)
+	}
+	b.lastCheckpoint, b.checkpointNow, b.checkpointDue = now, false, false
 }
 
-func (b *Bridge) checkpoint(now time.Time) {
-	began := time.Now()
-	err := b.store.SaveCheckpoint(b.engine.State(), now)
-	b.metrics.CheckpointDuration.Observe(time.Since(began).Seconds())
-	if err != nil {
-		b.metrics.CheckpointWrites.WithLabelValues("error").Inc()
-		b.limiter.log("checkpoint failed", "err", err)
-		return
+// finalCheckpoint writes the last checkpoint at shutdown, after the checkpointer has
+// written what was waiting, so that no older state can overwrite it.
+func (b *Bridge) finalCheckpoint(now time.Time) {
+	if b.checkpoints != nil {
+		b.checkpoints.stop()
+		b.checkpoints = nil
 	}
-	b.metrics.CheckpointWrites.WithLabelValues("ok").Inc()
-	b.lastCheckpoint, b.checkpointNow, b.checkpointDue = now, false, false
+	b.writeCheckpoint(pendingCheckpoint{state: b.engine.State(), at: now, pos: b.store.Position()})
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fitbridge/fitbridge/sessions"
@@ -35,13 +36,15 @@ const (
 	timelineSuffix = ".timeline.jsonl"
 )
 
-// Store reads and writes the files of one data folder. It is not safe for
-// concurrent use: the bridge's engine loop owns it.
+// Store reads and writes the files of one data folder. It is safe for
+// concurrent use, so that checkpoints can be written off the engine loop
+// while the loop appends ticks.
 type Store struct {
 	dir string
 
-	// The timeline being written: the running session's, or the last
-	// one's while it may still resume.
+	// mu guards the timeline being written: the running session's, or the
+	// last one's while it may still resume.
+	mu           sync.Mutex
 	timelineID   string
 	timeline     *os.File
 	timelineBuf  *bufio.Writer
@@ -98,11 +101,37 @@ func (s *Store) LoadCheckpoint() (*Checkpoint, error) {
 // SaveCheckpoint writes state as the checkpoint, after syncing the
 // timeline so that the checkpoint never covers ticks that are not on disk.
 func (s *Store) SaveCheckpoint(state sessions.State, now time.Time) error {
-	if err := s.syncTimeline(); err != nil {
+	return s.WriteCheckpoint(state, now, s.Position())
+}
+
+// Position is how far the timeline being written goes.
+type Position struct {
+	TimelineID string
+	Bytes      int64
+}
+
+// Position returns how far the timeline goes now. Taken together with the
+// engine state, it lets WriteCheckpoint run later, on another goroutine,
+// while more ticks are appended.
+func (s *Store) Position() Position {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Position{TimelineID: s.timelineID, Bytes: s.timelineSize}
+}
+
+// WriteCheckpoint writes state as the checkpoint, recording that it covers
+// the timeline up to pos, which Position returned when the state was taken.
+// It syncs the timeline first, so the checkpoint never covers ticks that
+// are not on disk.
+func (s *Store) WriteCheckpoint(state sessions.State, now time.Time, pos Position) error {
+	s.mu.Lock()
+	err := s.syncTimeline()
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	cp := Checkpoint{WrittenAt: now.UTC(), State: state, TimelineID: s.timelineID,
-		TimelineBytes: s.timelineSize}
+	cp := Checkpoint{WrittenAt: now.UTC(), State: state, TimelineID: pos.TimelineID,
+		TimelineBytes: pos.Bytes}
 	data, err := json.Marshal(cp)
 	if err != nil {
 		return fmt.Errorf("encode checkpoint: %w", err)
@@ -134,6 +163,8 @@ func (s *Store) AppendHandover(id, from, to string) error {
 // appendLine writes one line to session id's timeline. A line of another
 // session than the one being written closes that timeline.
 func (s *Store) appendLine(id string, line tickLine) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.openTimeline(id); err != nil {
 		return err
 	}
@@ -154,7 +185,10 @@ func (s *Store) appendLine(id string, line tickLine) error {
 // than MinSavedDuration or MinSavedTicks ticks, and returns "" then. The
 // timeline stays on disk while the session may still resume.
 func (s *Store) Finish(sum sessions.Summary) (string, error) {
-	if err := s.syncTimeline(); err != nil {
+	s.mu.Lock()
+	err := s.syncTimeline()
+	s.mu.Unlock()
+	if err != nil {
 		return "", err
 	}
 	timeline, err := s.readTimeline(sum.SessionID, sum.CoinIntervalMS)
@@ -177,6 +211,8 @@ func (s *Store) Finish(sum sessions.Summary) (string, error) {
 
 // Close flushes and closes the open timeline.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.closeTimeline()
 }
 

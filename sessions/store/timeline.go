@@ -203,11 +203,14 @@ func (s *Store) RecentTicks(id string, n int) ([]sessions.Tick, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	if err := s.syncTimeline(); err != nil {
+	s.mu.Lock()
+	err := s.syncTimeline()
+	s.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
 	var ticks []sessions.Tick
-	err := s.scanTimeline(id, func(l tickLine) {
+	err = s.scanTimeline(id, func(l tickLine) {
 		if l.Move != nil {
 			for i := range ticks {
 				ticks[i].Participants = moveInTick(ticks[i].Participants, *l.Move)
