@@ -3,14 +3,12 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/paho"
 
-	"github.com/fitbridge/fitbridge/config"
 	"github.com/fitbridge/fitbridge/discovery"
 )
 
@@ -43,28 +41,21 @@ type inbound struct {
 // connect starts the autopaho connection manager. It returns at once; the
 // manager connects and reconnects in the background until ctx ends.
 func (b *Bridge) connect(ctx context.Context) (*autopaho.ConnectionManager, error) {
-	u, err := url.Parse(b.cfg.Broker.URL)
-	if err != nil {
-		return nil, fmt.Errorf("parse broker url %q: %w", config.RedactURL(b.cfg.Broker.URL), err)
-	}
-	tlsConfig, err := brokerTLSConfig(b.cfg.Broker, u)
+	conn, err := NewBrokerConnection(b.cfg.Broker)
 	if err != nil {
 		return nil, err
 	}
-	username, password, err := brokerCredentials(b.cfg.Broker, u)
-	if err != nil {
-		return nil, err
-	}
+	u, username := conn.URL, conn.Username
 	topics := b.topics
 	cc := autopaho.ClientConfig{
-		ServerUrls:                    []*url.URL{withoutUserInfo(u)},
-		TlsCfg:                        tlsConfig,
+		ServerUrls:                    []*url.URL{u},
+		TlsCfg:                        conn.TLS,
 		KeepAlive:                     keepAlive,
 		CleanStartOnInitialConnection: true,
 		ConnectTimeout:                10 * time.Second,
 		ReconnectBackoff:              autopaho.NewExponentialBackoff(minBackoff, maxBackoff, 2*minBackoff, 2),
 		ConnectUsername:               username,
-		ConnectPassword:               password,
+		ConnectPassword:               conn.Password,
 		WillMessage: &paho.WillMessage{
 			Topic:   topics.BridgeAvailability(),
 			Payload: []byte(availabilityOffline),

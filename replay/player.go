@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -54,6 +55,9 @@ type Options struct {
 	// Username and Password authenticate to the broker when Username is set.
 	Username string
 	Password string
+	// TLSConfig is used for mqtts:// and ssl:// brokers; nil means the
+	// system's certificate authorities and no client certificate.
+	TLSConfig *tls.Config
 	// Progress, when set, is called after each message is acknowledged (for
 	// QoS 0, sent), with the number done so far and the total.
 	Progress func(done, total int)
@@ -204,6 +208,7 @@ func (p *Player) clientConfig() autopaho.ClientConfig {
 			100*time.Millisecond, 5*time.Second, 500*time.Millisecond, 2),
 		ConnectUsername: p.opts.Username,
 		ConnectPassword: []byte(p.opts.Password),
+		TlsCfg:          p.opts.TLSConfig,
 		OnConnectError: func(err error) {
 			p.logger.Warn("replay connect failed", "broker", p.server.String(),
 				"client_id", p.opts.ClientID, "error", err)

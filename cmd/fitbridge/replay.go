@@ -174,6 +174,11 @@ func (j replayJob) run(ctx context.Context) (replayResult, error) {
 		defer emb.Close()
 		cfg.Broker.URL = emb.URL()
 	}
+	clientID := cfg.Broker.ClientID + "-replay"
+	conn, err := replayConnection(ctx, cfg.Broker, clientID, j.UseBroker)
+	if err != nil {
+		return res, err
+	}
 
 	// A replay at full speed closes thousands of ticks a second; its chart
 	// clients get a queue long enough not to be dropped for that.
@@ -221,13 +226,14 @@ func (j replayJob) run(ctx context.Context) (replayResult, error) {
 			progressbar.OptionSetDescription("replay"), progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 	}
-	player, err := replay.NewPlayer(cfg.Broker.URL, msgs, replay.Options{
-		Base:     j.Start,
-		Speed:    j.Speed,
-		ClientID: cfg.Broker.ClientID + "-replay",
-		Username: cfg.Broker.Username,
-		Password: cfg.Broker.Password,
-		Logger:   j.Log,
+	player, err := replay.NewPlayer(conn.URL.String(), msgs, replay.Options{
+		Base:      j.Start,
+		Speed:     j.Speed,
+		ClientID:  clientID,
+		Username:  conn.Username,
+		Password:  string(conn.Password),
+		TLSConfig: conn.TLS,
+		Logger:    j.Log,
 		Wait: func(ctx context.Context, published int) error {
 			return waitProcessed(ctx, svc, accepted[max(0, published-replayWindow)])
 		},
@@ -268,6 +274,25 @@ func (j replayJob) run(ctx context.Context) (replayResult, error) {
 	res.Duration = time.Since(began)
 	res.PeakHeapBytes = peak.stop()
 	return res, nil
+}
+
+// replayConnection reads the broker settings that the bridge and the player
+// share: the credentials of broker.username, broker.password_file or the URL,
+// and the TLS files. For an external broker it connects once as clientID, so
+// that a broker that is unreachable or rejects the credentials ends the
+// replay with an error instead of an endless wait for the connection.
+func replayConnection(ctx context.Context, b config.Broker, clientID string,
+	external bool) (bridge.BrokerConnection, error) {
+	conn, err := bridge.NewBrokerConnection(b)
+	if err != nil {
+		return conn, fmt.Errorf("replay: %w", err)
+	}
+	if external {
+		if err := conn.CheckConnect(ctx, clientID); err != nil {
+			return conn, fmt.Errorf("replay: %w", err)
+		}
+	}
+	return conn, nil
 }
 
 // waitProcessed waits until the bridge has handled at least n input
