@@ -91,6 +91,11 @@ type Report struct {
 	State SensorState
 }
 
+// reasonInvalidField is the reason label of fitbridge_readings_invalid_total
+// for a state message that was applied although Report.Ignored names one of
+// its fields. A message counts once, however many of its fields are unusable.
+const reasonInvalidField = "invalid_field"
+
 // PayloadError is a zigbee2mqtt payload that could not be decoded at all.
 type PayloadError struct {
 	// Reason is one of the Invalid* constants.

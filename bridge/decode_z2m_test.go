@@ -451,6 +451,36 @@ func TestApplyFieldErrors(t *testing.T) {
 	}
 }
 
+func TestApplyKeepsFieldsBesideBrokenOne(t *testing.T) {
+	s := SensorState{Battery: Measurement{50, true}}
+	payload := `{"battery":"x","vibration":true,"linkquality":120,"voltage":"3005"}`
+	rep, err := s.Apply([]byte(payload), false, ms(0), 0)
+	if err != nil {
+		t.Fatalf("err = %v", err)
+	}
+	if rep.Ignored != "battery" {
+		t.Errorf("Ignored = %q, want battery", rep.Ignored)
+	}
+	if !rep.Event {
+		t.Error("vibration beside a broken battery is no event")
+	}
+	if rep.Vibrating == nil || !*rep.Vibrating {
+		t.Errorf("Vibrating = %v, want true", rep.Vibrating)
+	}
+	if !s.VibrationKnown || !s.Vibration {
+		t.Errorf("Vibration = %v (known %v), want true", s.Vibration, s.VibrationKnown)
+	}
+	if s.LinkQuality != (Measurement{120, true}) {
+		t.Errorf("LinkQuality = %+v, want 120", s.LinkQuality)
+	}
+	if s.Voltage != (Measurement{3005, true}) {
+		t.Errorf("Voltage = %+v, want 3005", s.Voltage)
+	}
+	if s.Battery != (Measurement{50, true}) {
+		t.Errorf("Battery = %+v, want 50 kept", s.Battery)
+	}
+}
+
 func TestApplyLastSeenForms(t *testing.T) {
 	want := time.Date(2024, 1, 10, 18, 16, 6, 0, time.UTC)
 	for _, payload := range []string{

@@ -281,6 +281,11 @@ func (b *Bridge) handleVibration(s *sensorInput, action bool, in inbound) {
 		b.limiter.log("invalid vibration payload", "topic", in.topic, "err", err)
 		return
 	}
+	if rep.Ignored != "" {
+		b.metrics.InvalidReadings.WithLabelValues(reasonInvalidField).Inc()
+		b.deviceLog.log(s.id, "vibration sensor field ignored", "field", rep.Ignored,
+			"topic", in.topic, "payload", truncate(string(in.payload), 128))
+	}
 	s.seenAt = at
 	if in.retained {
 		rep.Vibrating = nil
