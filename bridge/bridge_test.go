@@ -203,6 +203,8 @@ func TestInvalidReadingsCountedByReason(t *testing.T) {
 		{`{"heart_rate":"fast"}`, "wrong_type"},
 		{`{"heart_rate":12`, "not_json"},
 		{strings.Repeat("x", 2000), "too_large"},
+		// The heart rate is used; the broken battery member is counted.
+		{`{"heart_rate":130,"battery":"x"}`, "invalid_field"},
 	}
 	for _, in := range inputs {
 		c.publish(t, "fitness/hr/10001", in.payload, false)

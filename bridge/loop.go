@@ -251,9 +251,15 @@ func (b *Bridge) handleHeartRate(deviceID string, in inbound) {
 		Battery:  f.Battery,
 		Invalid:  f.Invalid,
 	}
-	if f.Invalid != "" {
+	switch {
+	case f.Invalid != "":
 		b.metrics.InvalidReadings.WithLabelValues(f.Invalid).Inc()
 		b.deviceLog.log(deviceID, "invalid heart-rate reading", "reason", f.Invalid,
+			"payload", truncate(string(in.payload), 64))
+	case f.Ignored != "":
+		// The heart rate counts; only the broken optional member is dropped.
+		b.metrics.InvalidReadings.WithLabelValues(reasonInvalidField).Inc()
+		b.deviceLog.log(deviceID, "heart-rate field ignored", "field", f.Ignored,
 			"payload", truncate(string(in.payload), 64))
 	}
 	b.engine.HeartRate(r)
