@@ -67,8 +67,9 @@ func WriteMarkdown(w io.Writer, r *Results) {
 			s.Participants, ms(s.BrokerStart), ms(s.FitbridgeStart),
 			ratio(float64(s.FitbridgeStart), float64(s.BrokerStart)))
 		fmt.Fprintf(w, "| discovery publish, %d participants, %d configs | %s (plain client) "+
-			"| %s (%s from exec) | %s |\n", s.DiscoveryParticipants, s.DiscoveryMessages,
-			ms(s.PlainPublish), ms(s.DiscoveryPublish), ms(s.DiscoveryFromExec),
+			"| %s (%s from exec; %d other messages in between) | %s |\n", s.DiscoveryParticipants,
+			s.DiscoveryMessages, ms(s.PlainPublish), ms(s.DiscoveryPublish),
+			ms(s.DiscoveryFromExec), s.DiscoveryOthers,
 			ratio(float64(s.DiscoveryPublish), float64(s.PlainPublish)))
 	}
 	fmt.Fprintln(w, "\nThroughput rounds (msg/s, messages lost in brackets):")
@@ -76,7 +77,7 @@ func WriteMarkdown(w io.Writer, r *Results) {
 	for i := range min(len(r.BrokerRounds), len(r.FitbridgeRounds)) {
 		f := r.FitbridgeRounds[i]
 		fmt.Fprintf(w, "- round %d: broker-only %.0f (%d), fitbridge %.0f (%d); fitbridge wrote "+
-			"%d checkpoints taking %.0f ms on the engine loop\n", i, r.BrokerRounds[i].PerSecond,
+			"%d checkpoints taking %.0f ms off the engine loop\n", i, r.BrokerRounds[i].PerSecond,
 			r.BrokerRounds[i].Lost, f.PerSecond, f.Lost, f.Checkpoints, f.CheckpointSeconds*1000)
 	}
 	for i := range min(len(r.SingleRounds), len(r.PairRounds)) {

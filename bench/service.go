@@ -34,8 +34,8 @@ type ServiceOptions struct {
 	// EventClock runs the engine on the stamped event times, as a replay
 	// does; otherwise it runs on the wall clock, as in production.
 	EventClock bool
-	// NoCheckpoints turns off the checkpoints that production writes on the
-	// engine loop, to tell their cost from the rest.
+	// NoCheckpoints turns off the checkpoints that production writes, to
+	// tell their cost from the rest.
 	NoCheckpoints bool
 	DataDir       string
 }
@@ -197,8 +197,8 @@ func (s *Service) waitProcessed(ctx context.Context, n uint64) (time.Duration, e
 	}
 }
 
-// checkpointTotals returns how many checkpoints the engine loop wrote and
-// the seconds it spent writing them.
+// checkpointTotals returns how many checkpoints the bridge wrote and the
+// seconds its checkpoint writer spent on them.
 func (s *Service) checkpointTotals() (uint64, float64) {
 	var m dto.Metric
 	if err := s.Metrics.CheckpointDuration.Write(&m); err != nil || m.Histogram == nil {

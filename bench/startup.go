@@ -35,6 +35,10 @@ type Startup struct {
 	DiscoveryPublish time.Duration
 	// DiscoveryFromExec runs from exec to the last discovery config.
 	DiscoveryFromExec time.Duration
+	// DiscoveryOthers counts the other messages (states, availability) that
+	// arrived between the first and the last discovery config: fitbridge
+	// publishes them on the same connection, so they share that time.
+	DiscoveryOthers int
 	// PlainPublish is the same configs published one after another at QoS 1
 	// by a plain paho client, from the first publish to the last arrival.
 	PlainPublish time.Duration
@@ -121,6 +125,7 @@ func measureDiscovery(ctx context.Context, o Options, st *Startup) error {
 		return fmt.Errorf("fitbridge discovery: %w", err)
 	}
 	st.DiscoveryPublish, st.DiscoveryFromExec = last-first, last
+	st.DiscoveryOthers = w.otherMessages()
 
 	plain, err := freshBroker(filepath.Join(dir, "plain"))
 	if err != nil {
@@ -233,7 +238,10 @@ type configWatcher struct {
 	mu          sync.Mutex
 	topics      map[string]bool
 	first, last time.Duration
-	done        chan struct{}
+	// others counts the messages that are not discovery configs and arrived
+	// after the first config and before the last.
+	others int
+	done   chan struct{}
 }
 
 func startConfigWatcher(ctx context.Context, brokerURL, clientID string, want int,
@@ -245,7 +253,7 @@ func startConfigWatcher(ctx context.Context, brokerURL, clientID string, want in
 		return nil, err
 	}
 	w.client = c
-	if err := subscribe(ctx, c, "homeassistant/#", 1); err != nil {
+	if err := subscribe(ctx, c, "#", 1); err != nil {
 		closeMQTT(c)
 		return nil, err
 	}
@@ -253,11 +261,15 @@ func startConfigWatcher(ctx context.Context, brokerURL, clientID string, want in
 }
 
 func (w *configWatcher) receive(p *paho.Publish) {
-	if !strings.HasSuffix(p.Topic, "/config") || len(p.Payload) == 0 {
-		return
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if !strings.HasPrefix(p.Topic, "homeassistant/") || !strings.HasSuffix(p.Topic, "/config") ||
+		len(p.Payload) == 0 {
+		if len(w.topics) > 0 && len(w.topics) < w.want {
+			w.others++
+		}
+		return
+	}
 	at := time.Since(w.clock)
 	if len(w.topics) == 0 {
 		w.first = at
@@ -288,6 +300,14 @@ func (w *configWatcher) wait(ctx context.Context) (first, last time.Duration, er
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.first, w.last, nil
+}
+
+// otherMessages returns how many messages other than discovery configs
+// arrived between the first and the last config.
+func (w *configWatcher) otherMessages() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.others
 }
 
 // restart makes now the zero of the arrival offsets.

@@ -23,7 +23,7 @@ type Rate struct {
 	// Lost is the number of published messages that never arrived.
 	Lost int
 	// Checkpoints and CheckpointSeconds are the checkpoints a fitbridge
-	// instance wrote during the run and the time its engine loop spent on them.
+	// instance wrote during the run and the time its checkpoint writer spent on them.
 	Checkpoints       uint64
 	CheckpointSeconds float64
 }
