@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fitbridge/fitbridge/discovery"
+	"github.com/fitbridge/fitbridge/metrics"
 	"github.com/fitbridge/fitbridge/sessions"
 )
 
@@ -39,6 +40,7 @@ func (b *Bridge) putState(topic string, payload []byte, force bool) {
 // before its state, as zigbee2mqtt orders them.
 func (b *Bridge) publishStates(force bool) {
 	snap := b.engine.Snapshot()
+	b.recordParticipants(snap)
 	t := b.topics
 
 	b.putState(t.BridgeAvailability(), discovery.AvailabilityPayload(true), force)
@@ -153,4 +155,24 @@ func (b *Bridge) guestDue(id string, now time.Time) bool {
 		return false
 	}
 	return now.Sub(first) >= guestAnnounceDelay
+}
+
+// recordParticipants sets the participants metric by status from the
+// engine's snapshot. Participants off the roster have no status, so every
+// status counts 0 between sessions.
+func (b *Bridge) recordParticipants(snap sessions.Snapshot) {
+	var active, idle, left int
+	for _, p := range snap.Participants {
+		switch p.Status {
+		case sessions.StatusActive:
+			active++
+		case sessions.StatusIdle:
+			idle++
+		case sessions.StatusLeft:
+			left++
+		}
+	}
+	b.metrics.Participants.WithLabelValues(metrics.StatusActive).Set(float64(active))
+	b.metrics.Participants.WithLabelValues(metrics.StatusIdle).Set(float64(idle))
+	b.metrics.Participants.WithLabelValues(metrics.StatusLeft).Set(float64(left))
 }

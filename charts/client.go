@@ -37,7 +37,9 @@ type client struct {
 // ServeWS checks the bearer token, upgrades the request to a WebSocket connection after
 // checking its Origin, and streams the subscribed topics until either side closes. The
 // client first receives hello, then per topic a snapshot or a resume, then every
-// broadcast. After Close it responds 503 Service Unavailable.
+// broadcast. After Close it responds 503 Service Unavailable. While memory pressure is
+// high it completes the upgrade and closes the connection at once with 1013 (try again
+// later), because only a close frame can give a browser the reason.
 func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	if !h.authorize(w, r) {
 		return
@@ -76,12 +78,17 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	initial, err := h.register(c, sub)
 	if err != nil {
 		code, reason := websocket.CloseGoingAway, closeReasonShutdown
-		if !errors.Is(err, errHubClosed) {
+		switch {
+		case errors.Is(err, errMemoryPressure):
+			code, reason = closeCodeMemoryPressure, closeReasonMemoryPressure
+		case !errors.Is(err, errHubClosed):
 			h.log.Error("chart client registration failed", "remote", c.remote, "error", err)
 			code, reason = websocket.CloseInternalServerErr, "internal error"
 		}
+		// The connection is new, so its send buffer has room for the close frame. The
+		// short deadline only keeps Close from waiting on it.
 		message := websocket.FormatCloseMessage(code, reason)
-		_ = conn.WriteControl(websocket.CloseMessage, message, time.Now().Add(h.opts.WriteTimeout))
+		_ = conn.WriteControl(websocket.CloseMessage, message, time.Now().Add(h.opts.CloseTimeout))
 		conn.Close()
 		return
 	}
@@ -100,6 +107,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 
 	h.mu.Lock()
 	h.removeLocked(c)
+	delete(h.open, c)
 	h.mu.Unlock()
 	h.log.Info("chart client disconnected", "client_id", c.id, "remote", c.remote, "reason", readErr)
 }
@@ -110,12 +118,17 @@ var errHubClosed = errors.New("chart hub is closed")
 // register adds c to the hub and returns its initial messages: hello, then per subscribed
 // topic either a snapshot or a resumed message with the broadcasts the client missed. They
 // are built under the same lock hold that registers c, so c receives every later broadcast
-// and none twice. On error c is not registered.
+// and none twice. On error c is not registered: errHubClosed after Close, and
+// errMemoryPressure while memory pressure is high.
 func (h *Hub) register(c *client, sub subscription) ([]*websocket.PreparedMessage, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, errHubClosed
+	}
+	if h.pressure {
+		h.countRejectionLocked(c)
+		return nil, errMemoryPressure
 	}
 	hello, err := prepareJSON(h.helloLocked(sub.topics))
 	if err != nil {
@@ -151,6 +164,7 @@ func (h *Hub) register(c *client, sub subscription) ([]*websocket.PreparedMessag
 	h.nextClientID++
 	c.id = h.nextClientID
 	h.clients[c] = struct{}{}
+	h.open[c] = struct{}{}
 	if h.opts.Metrics.ClientsConnected != nil {
 		h.opts.Metrics.ClientsConnected.Inc()
 	}
@@ -176,7 +190,7 @@ func (h *Hub) helloLocked(topics topicSet) *helloMessage {
 		Limits: limits{
 			QueueLen:              h.opts.QueueLen,
 			ResumeMessages:        h.opts.ResumeMessages,
-			LiveWindowTicks:       h.opts.LiveWindowTicks,
+			LiveWindowTicks:       h.windowTicks,
 			MaxClientMessageBytes: MaxClientMessageBytes,
 			MaxPendingRequests:    h.opts.MaxPendingRequests,
 			MaxRangePoints:        h.opts.MaxRangePoints,

@@ -18,19 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/fitbridge/fitbridge/config"
 	"github.com/fitbridge/fitbridge/sessions"
-)
-
-// Defaults for Options fields left at zero.
-const (
-	DefaultQueueLen           = 64
-	DefaultResumeMessages     = 128
-	DefaultMaxRangePoints     = 2000
-	DefaultMaxPendingRequests = 4
-	DefaultWriteTimeout       = 10 * time.Second
-	DefaultPingInterval       = 25 * time.Second
-	DefaultPongTimeout        = 60 * time.Second
 )
 
 // MaxClientMessageBytes is the read limit on a client frame. A larger frame closes the
@@ -38,93 +26,16 @@ const (
 const MaxClientMessageBytes = 1024
 
 // Slow consumers are closed with 1013 (try again later) rather than 1008, because the
-// client did nothing wrong: it should reconnect and resume.
+// client did nothing wrong: it should reconnect and resume. Clients rejected under memory
+// pressure get 1013 too, because a later attempt may succeed.
 const (
-	closeCodeSlowConsumer   = websocket.CloseTryAgainLater
-	closeReasonSlowConsumer = "slow consumer"
-	closeReasonShutdown     = "server shutting down"
-	closeReasonTooMany      = "too many pending requests"
+	closeCodeSlowConsumer     = websocket.CloseTryAgainLater
+	closeReasonSlowConsumer   = "slow consumer"
+	closeCodeMemoryPressure   = websocket.CloseTryAgainLater
+	closeReasonMemoryPressure = "memory pressure"
+	closeReasonShutdown       = "server shutting down"
+	closeReasonTooMany        = "too many pending requests"
 )
-
-// Gauge is the part of a gauge metric the hub uses; prometheus.Gauge satisfies it.
-type Gauge interface {
-	Inc()
-	Dec()
-}
-
-// Counter is the part of a counter metric the hub uses; prometheus.Counter satisfies it.
-type Counter interface {
-	Inc()
-}
-
-// Metrics are optional collectors the hub updates. Any field may be nil.
-type Metrics struct {
-	// ClientsConnected is the number of registered WebSocket clients.
-	ClientsConnected Gauge
-	// MessagesSent counts data messages written to clients, one per client and message.
-	MessagesSent Counter
-	// ClientsDropped counts clients closed as slow consumers.
-	ClientsDropped Counter
-}
-
-// Options configures a Hub. Zero values select the documented defaults.
-type Options struct {
-	// Version is the server version reported in hello.
-	Version string
-	// Interval is the engine's coin interval. Hello and snapshots report it until the
-	// engine reports a session's own interval. Values under 1 ms select the default,
-	// config.DefaultCoinInterval.
-	Interval time.Duration
-	// LiveWindowTicks is the maximum number of ticks stored per series.
-	// Default config.DefaultLiveWindow / Interval.
-	LiveWindowTicks int
-	// QueueLen is the maximum number of broadcast messages waiting for one client. A
-	// client whose queue is full is closed as a slow consumer. Default DefaultQueueLen.
-	QueueLen int
-	// ResumeMessages is the number of recent broadcasts kept per topic for clients that
-	// reconnect. Default DefaultResumeMessages.
-	ResumeMessages int
-	// MaxRangePoints caps the max_points of a range request. Default DefaultMaxRangePoints.
-	MaxRangePoints int
-	// MaxPendingRequests is the number of requests a client may have waiting for their
-	// reply; one more closes the connection with 1008. Default DefaultMaxPendingRequests.
-	MaxPendingRequests int
-	// WriteTimeout bounds every write to a client. Default DefaultWriteTimeout.
-	WriteTimeout time.Duration
-	// PingInterval is the time between pings to a client. Default DefaultPingInterval.
-	PingInterval time.Duration
-	// PongTimeout is how long a client may stay silent (no pong, no frame) before it is
-	// closed. It must exceed PingInterval. Default DefaultPongTimeout.
-	PongTimeout time.Duration
-	// Zones are sent in hello for the dashboard's zone bands. See ZoneTableOf.
-	Zones ZoneTable
-	// Access holds the allowed origins and the optional bearer token.
-	Access Access
-	// Store provides saved sessions to the API and to range queries. Nil means that only
-	// the session in the live window can be queried.
-	Store SessionStore
-	// Logger receives the hub's logs. Default slog.Default().
-	Logger  *slog.Logger
-	Metrics Metrics
-}
-
-// Stats is a point-in-time view of the hub's counters and memory use.
-type Stats struct {
-	Clients        int
-	MessagesSent   uint64
-	ClientsDropped uint64
-	// Seq is the seq of the newest broadcast per topic, 0 before the first one.
-	Seq map[string]uint64
-	// Snapshots and Resumes count the topics that connecting clients started with a
-	// snapshot and with a resume.
-	Snapshots uint64
-	Resumes   uint64
-	// WindowTicks is the number of ticks stored in the live window.
-	WindowTicks int
-	// ParticipantSeries and EquipmentSeries count the series held in the live window.
-	ParticipantSeries int
-	EquipmentSeries   int
-}
 
 // Hub is the chart feed and a sessions.Listener. Its Listener methods do not wait for any
 // client, because each client has its own bounded queue and writer goroutine. They hold
@@ -143,6 +54,8 @@ type Hub struct {
 	clientsDropped atomic.Uint64
 	snapshots      atomic.Uint64
 	resumes        atomic.Uint64
+	// clientsRejected counts connections rejected under memory pressure.
+	clientsRejected atomic.Uint64
 
 	mu         sync.Mutex
 	closed     bool
@@ -154,6 +67,19 @@ type Hub struct {
 	topics       map[string]*topicLog
 	clients      map[*client]struct{}
 	nextClientID uint64
+	// open holds every registered client whose connection handler still runs, dropped
+	// ones included, so that Close can cut the connections that do not close in time.
+	open map[*client]struct{}
+	// windowTicks is the capacity of the live window: Options.LiveWindowTicks, or less
+	// while memory pressure is high.
+	windowTicks int
+	// pressure is true while memory pressure is high. See SetMemoryPressure.
+	pressure bool
+	// rejectedUnderPressure counts the rejections since pressure last rose.
+	rejectedUnderPressure uint64
+	// queueHighWater is the largest number of broadcasts seen waiting in one client's
+	// queue.
+	queueHighWater int
 }
 
 var _ sessions.Listener = (*Hub)(nil)
@@ -162,12 +88,14 @@ var _ sessions.Listener = (*Hub)(nil)
 func NewHub(opts Options) *Hub {
 	opts = withDefaults(opts)
 	h := &Hub{
-		opts:       opts,
-		log:        opts.Logger,
-		epoch:      newEpoch(),
-		intervalMS: opts.Interval.Milliseconds(),
-		topics:     make(map[string]*topicLog, len(allTopics)),
-		clients:    make(map[*client]struct{}),
+		opts:        opts,
+		log:         opts.Logger,
+		epoch:       newEpoch(),
+		intervalMS:  opts.Interval.Milliseconds(),
+		topics:      make(map[string]*topicLog, len(allTopics)),
+		clients:     make(map[*client]struct{}),
+		open:        make(map[*client]struct{}),
+		windowTicks: opts.LiveWindowTicks,
 	}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: opts.WriteTimeout,
@@ -177,7 +105,7 @@ func NewHub(opts Options) *Hub {
 	for _, name := range allTopics {
 		h.topics[name] = newTopicLog(opts.ResumeMessages)
 	}
-	h.window = newLiveWindow(opts.LiveWindowTicks, h.intervalMS)
+	h.window = newLiveWindow(h.windowTicks, h.intervalMS)
 	return h
 }
 
@@ -186,46 +114,6 @@ func newEpoch() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-func withDefaults(opts Options) Options {
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Interval < time.Millisecond {
-		opts.Interval = config.DefaultCoinInterval
-	}
-	if opts.LiveWindowTicks <= 0 {
-		opts.LiveWindowTicks = max(1, int(config.DefaultLiveWindow/opts.Interval))
-	}
-	if opts.QueueLen <= 0 {
-		opts.QueueLen = DefaultQueueLen
-	}
-	if opts.ResumeMessages <= 0 {
-		opts.ResumeMessages = DefaultResumeMessages
-	}
-	if opts.MaxRangePoints <= 0 {
-		opts.MaxRangePoints = DefaultMaxRangePoints
-	}
-	if opts.MaxPendingRequests <= 0 {
-		opts.MaxPendingRequests = DefaultMaxPendingRequests
-	}
-	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = DefaultWriteTimeout
-	}
-	if opts.PingInterval <= 0 {
-		opts.PingInterval = DefaultPingInterval
-	}
-	if opts.PongTimeout <= 0 {
-		opts.PongTimeout = DefaultPongTimeout
-	}
-	if opts.PongTimeout <= opts.PingInterval {
-		opts.Logger.Warn("chart pong timeout raised",
-			"pong_timeout", opts.PongTimeout, "ping_interval", opts.PingInterval,
-			"new_pong_timeout", 2*opts.PingInterval)
-		opts.PongTimeout = 2 * opts.PingInterval
-	}
-	return opts
 }
 
 // Epoch returns the identifier of this hub instance that hello reports.
@@ -287,7 +175,7 @@ func (h *Hub) startSessionLocked(s sessions.Snapshot) {
 	state := sessionFromStart(s, h.intervalMS)
 	h.session = &state
 	h.lastSummary = nil
-	h.window = newLiveWindow(h.opts.LiveWindowTicks, h.intervalMS)
+	h.window = newLiveWindow(h.windowTicks, h.intervalMS)
 	h.window.setRoster(s.Participants, s.Equipment)
 
 	session := h.topics[TopicSession]
@@ -331,7 +219,7 @@ func (h *Hub) TickClosed(t sessions.Tick) {
 			"interval_ms", h.window.intervalMS, "new_interval_ms", t.IntervalMS)
 		h.intervalMS = t.IntervalMS
 		roster := rosterOf(t)
-		h.window = newLiveWindow(h.opts.LiveWindowTicks, h.intervalMS)
+		h.window = newLiveWindow(h.windowTicks, h.intervalMS)
 		h.window.setRoster(roster.Participants, roster.Equipment)
 		id := optionalString(t.SessionID)
 		h.broadcastLocked(TopicFitness,
@@ -408,7 +296,8 @@ func rosterOf(t sessions.Tick) sessions.Snapshot {
 // broadcastLocked encodes msg once, stores it in the topic's ring and queues it for every
 // client subscribed to the topic without blocking. The message must carry the topic's seq
 // plus one. The seq advances only when encoding succeeds, so clients never see a gap for a
-// message that was not sent. h.mu must be held.
+// message that was not sent. It also updates the queue and window metrics: every change of
+// the live window is followed by a broadcast in the same lock hold. h.mu must be held.
 func (h *Hub) broadcastLocked(topic string, msg any) {
 	log := h.topics[topic]
 	data, err := json.Marshal(msg)
@@ -428,7 +317,9 @@ func (h *Hub) broadcastLocked(topic string, msg any) {
 		}
 		select {
 		case c.queue <- prepared:
+			h.noteQueueDepthLocked(len(c.queue))
 		default:
+			h.noteQueueDepthLocked(cap(c.queue))
 			h.dropLocked(c, closeCodeSlowConsumer, closeReasonSlowConsumer)
 			h.clientsDropped.Add(1)
 			if h.opts.Metrics.ClientsDropped != nil {
@@ -439,6 +330,7 @@ func (h *Hub) broadcastLocked(topic string, msg any) {
 				"queue_len", h.opts.QueueLen, "topic", topic, "seq", log.seq)
 		}
 	}
+	h.recordWindowLocked()
 }
 
 // ClientCount returns the number of registered clients.
@@ -463,16 +355,22 @@ func (h *Hub) Stats() Stats {
 		Seq:               seq,
 		Snapshots:         h.snapshots.Load(),
 		Resumes:           h.resumes.Load(),
+		ClientsRejected:   h.clientsRejected.Load(),
+		QueueHighWater:    h.queueHighWater,
+		MemoryPressure:    h.pressure,
 		WindowTicks:       h.window.count,
+		WindowCapacity:    h.window.capacity,
 		ParticipantSeries: len(h.window.participants),
 		EquipmentSeries:   len(h.window.equipment),
 	}
 }
 
 // Close sends close code 1001 (going away) to every client, rejects new connections, and
-// waits until every connection handler has returned. That takes at most about
-// WriteTimeout plus closeReplyTimeout when a client does not reply. Listener calls after
-// Close do nothing. Close may be called more than once.
+// waits until every connection handler has returned. After CloseTimeout it closes the
+// connections that have not finished the close handshake, such as those of clients that
+// stopped reading. Close therefore returns soon after CloseTimeout, even when a write to a
+// client would block for WriteTimeout. Listener calls after Close do nothing. Close may be
+// called more than once.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	if !h.closed {
@@ -482,5 +380,29 @@ func (h *Hub) Close() {
 		}
 	}
 	h.mu.Unlock()
-	h.handlers.Wait()
+
+	handlersDone := make(chan struct{})
+	go func() {
+		h.handlers.Wait()
+		close(handlersDone)
+	}()
+	timer := time.NewTimer(h.opts.CloseTimeout)
+	defer timer.Stop()
+	select {
+	case <-handlersDone:
+		return
+	case <-timer.C:
+	}
+
+	// Closing the connection fails the blocked reads and writes at once, so every
+	// handler of a registered client returns.
+	h.mu.Lock()
+	for c := range h.open {
+		c.conn.Close()
+	}
+	cut := len(h.open)
+	h.mu.Unlock()
+	h.log.Warn("chart connections closed without close handshake",
+		"connections", cut, "close_timeout", h.opts.CloseTimeout)
+	<-handlersDone
 }

@@ -594,6 +594,7 @@ func TestSlowClientIsDroppedOthersContinue(t *testing.T) {
 	connected := &countingGauge{}
 	sent := &countingCounter{}
 	dropped := &countingCounter{}
+	highWater := &valueGauge{}
 	opts := Options{
 		LiveWindowTicks: 4,
 		QueueLen:        2,
@@ -601,6 +602,7 @@ func TestSlowClientIsDroppedOthersContinue(t *testing.T) {
 			ClientsConnected: connected,
 			MessagesSent:     sent,
 			ClientsDropped:   dropped,
+			QueueHighWater:   highWater,
 		},
 	}
 	// Small socket buffers make a client that stops reading block the server's writes
@@ -658,6 +660,13 @@ func TestSlowClientIsDroppedOthersContinue(t *testing.T) {
 	}
 	if got := connected.value.Load(); got != 1 {
 		t.Errorf("ClientsConnected metric = %d, want 1", got)
+	}
+	// The drop happened at a full queue, and no queue holds more.
+	if got := hub.Stats().QueueHighWater; got != 2 {
+		t.Errorf("queue high-water mark = %d, want the queue length 2", got)
+	}
+	if got := highWater.value(); got != 2 {
+		t.Errorf("QueueHighWater metric = %v, want 2", got)
 	}
 
 	for range 3 {
@@ -725,6 +734,65 @@ func TestCloseSendsGoingAway(t *testing.T) {
 	feed.hub.SessionStarted(startSnapshot("s1", "p1"))
 	if got := feed.hub.Stats().Seq[TopicSession]; got != 0 {
 		t.Errorf("session seq after a session start on a closed hub = %d, want 0", got)
+	}
+}
+
+func TestCloseCutsClientThatStoppedReading(t *testing.T) {
+	// A write timeout of an hour would keep Close waiting for that long if it waited for
+	// the blocked write.
+	opts := Options{QueueLen: 1000, WriteTimeout: time.Hour, CloseTimeout: 100 * time.Millisecond}
+	feed := startFeed(t, opts, smallWriteBuffers)
+	hub := feed.hub
+	stuck := feed.dialQuery(t, &websocket.Dialer{NetDialContext: dialSmallReadBuffer}, "topics=fitness")
+	readAs[helloView](t, stuck, TypeHello)
+	readAs[fitnessSnapshotView](t, stuck, TypeSnapshot+"/"+TopicFitness)
+	waitFor(t, "one registered client", func() bool { return hub.ClientCount() == 1 })
+
+	// About 12 KB per tick, so 200 ticks are far more than the socket buffers hold.
+	people := make([]string, 60)
+	for i := range people {
+		people[i] = fmt.Sprintf("participant-%02d-%s", i, strings.Repeat("x", 60))
+	}
+	hub.SessionStarted(startSnapshot("s1"))
+	for index := range 200 {
+		points := make([]sessions.TickPoint, len(people))
+		for i, id := range people {
+			points[i] = activePoint(id, index)
+		}
+		hub.TickClosed(makeTick("s1", index, points...))
+	}
+	// The writer is blocked once the count of written messages stops moving.
+	sent := hub.Stats().MessagesSent
+	for settled := 0; settled < 5; {
+		time.Sleep(20 * time.Millisecond)
+		now := hub.Stats().MessagesSent
+		if now == sent {
+			settled++
+		} else {
+			settled, sent = 0, now
+		}
+	}
+	if sent >= 200 {
+		t.Fatalf("the client took all %d messages; the test needs a blocked writer", sent)
+	}
+
+	closed := make(chan struct{})
+	began := time.Now()
+	go func() {
+		defer close(closed)
+		hub.Close()
+	}()
+	select {
+	case <-closed:
+		t.Logf("Close returned after %v", time.Since(began))
+	case <-time.After(readTimeout):
+		t.Error("Close still waits for a client that stopped reading")
+		// Closing the client's end fails the server's write, so Close can return.
+		stuck.Close()
+		<-closed
+	}
+	if got := hub.ClientCount(); got != 0 {
+		t.Errorf("client count after Close = %d, want 0", got)
 	}
 }
 

@@ -20,7 +20,8 @@ func (m *Metrics) newCharts() []prometheus.Collector {
 
 	m.WSQueueHighWater = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "websocket_queue_high_water_messages",
-		Help: "Most messages that waited in one chart client's queue since the process started.",
+		Help: "Largest number of messages seen waiting in one chart client's queue " +
+			"since the process started.",
 	})
 
 	m.WSClientsRejected = prometheus.NewCounter(prometheus.CounterOpts{

@@ -11,6 +11,22 @@ const (
 	KindOther     = "other"
 )
 
+// InvalidReadingReasons returns the values of the "reason" label of InvalidReadings: the
+// reasons for which the bridge rejects an input message. New creates each at zero, so that
+// rate() returns a series for a reason before its first rejection. The package's tests check
+// the list against the bridge's source.
+func InvalidReadingReasons() []string {
+	return []string{
+		// The payload decoders.
+		"empty", "not_json", "not_text", "too_deep", "missing", "wrong_type", "not_finite",
+		"zero", "sentinel", "out_of_range", "duplicate_key", "invalid_field",
+		// The bridge: size limit, retained heart rates, commands and event times.
+		"too_large", "retained", "bad_command", "future_timestamp",
+		// The session engine's counters.
+		"late", "duplicate", "unknown_device_evicted",
+	}
+}
+
 func (m *Metrics) newMQTT() []prometheus.Collector {
 	m.MessagesReceived = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "mqtt_messages_received_total",
@@ -22,6 +38,7 @@ func (m *Metrics) newMQTT() []prometheus.Collector {
 		Namespace: namespace, Name: "readings_invalid_total",
 		Help: "Input messages that held no valid reading, by reason.",
 	}, []string{"reason"})
+	touch(m.InvalidReadings, InvalidReadingReasons()...)
 
 	m.InputDropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: namespace, Name: "input_dropped_total",

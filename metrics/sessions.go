@@ -18,7 +18,9 @@ const (
 )
 
 // Holders of time-series points, the values of the "holder" label of
-// SeriesPoints.
+// SeriesPoints. The engine keeps a fixed set of numbers per participant and
+// no series, so HolderEngine stays 0; the label keeps dashboards stable if
+// that changes.
 const (
 	HolderEngine = "engine"
 	HolderCharts = "charts"
@@ -84,7 +86,8 @@ func (m *Metrics) newSessions() []prometheus.Collector {
 
 	m.SeriesPoints = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "series_points",
-		Help: "Time-series points held in memory, by holder (engine or charts).",
+		Help: "Time-series points held in memory, by holder: charts is the chart feed's " +
+			"live window; engine stays 0, because the session engine keeps no series.",
 	}, []string{"holder"})
 	touch(m.SeriesPoints, HolderEngine, HolderCharts)
 

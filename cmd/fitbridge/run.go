@@ -16,6 +16,7 @@ import (
 	"github.com/fitbridge/fitbridge/bridge"
 	"github.com/fitbridge/fitbridge/charts"
 	"github.com/fitbridge/fitbridge/config"
+	"github.com/fitbridge/fitbridge/discovery"
 	"github.com/fitbridge/fitbridge/metrics"
 	"github.com/fitbridge/fitbridge/sessions/store"
 	"github.com/fitbridge/fitbridge/watchdog"
@@ -89,10 +90,14 @@ func newServiceWithQueue(cfg config.Config, log *slog.Logger, bopts bridge.Optio
 		Zones:           charts.ZoneTableOf(cfg),
 		Access:          charts.Access{AllowedOrigins: cfg.HTTP.AllowedOrigins, Token: cfg.HTTP.Token},
 		Logger:          log,
+		CloseTimeout:    chartCloseTimeout,
 		Metrics: charts.Metrics{
 			ClientsConnected: m.WSClients,
 			MessagesSent:     m.WSMessagesSent,
 			ClientsDropped:   m.WSClientsDropped,
+			ClientsRejected:  m.WSClientsRejected,
+			QueueHighWater:   m.WSQueueHighWater,
+			SeriesPoints:     m.SeriesPoints.WithLabelValues(metrics.HolderCharts),
 		},
 	})
 	bopts.Config = cfg
@@ -105,10 +110,48 @@ func newServiceWithQueue(cfg config.Config, log *slog.Logger, bopts bridge.Optio
 	if err != nil {
 		return nil, err
 	}
-	wd := watchdog.New(watchdog.Options{Memory: cfg.Memory, ProfileDir: cfg.DataDir, Logger: log,
-		Metrics: m})
-	return &service{cfg: cfg, log: log, metrics: m, hub: hub, bridge: b, watchdog: wd}, nil
+	// The watchdog starts at normal and reports only changes.
+	b.ReportMemoryPressure(discovery.MemoryNormal)
+	s := &service{cfg: cfg, log: log, metrics: m, hub: hub, bridge: b}
+	s.watchdog = watchdog.New(watchdog.Options{Memory: cfg.Memory, ProfileDir: cfg.DataDir,
+		Shedders: s.shedders(), Logger: log, Metrics: m})
+	return s, nil
 }
+
+// shedders returns the service's watchdog shedders, in the order the watchdog calls them:
+// the chart feed, which sheds load at high and critical, then the bridge, which shows the
+// level on Home Assistant's memory pressure entity.
+func (s *service) shedders() []watchdog.Shedder {
+	return []watchdog.Shedder{
+		watchdog.ShedderFunc(func(p watchdog.Pressure) {
+			s.hub.SetMemoryPressure(p.Level >= watchdog.High)
+		}),
+		watchdog.ShedderFunc(func(p watchdog.Pressure) {
+			s.bridge.ReportMemoryPressure(pressureLevelName(p.Level))
+		}),
+	}
+}
+
+// pressureLevelName returns the name the bridge state topic gives a watchdog level.
+func pressureLevelName(level watchdog.Level) string {
+	switch level {
+	case watchdog.High:
+		return discovery.MemoryHigh
+	case watchdog.Critical:
+		return discovery.MemoryCritical
+	}
+	return discovery.MemoryNormal
+}
+
+// Shutdown bounds after the bridge, which stops within 3 s (its shutdownTimeout): closing
+// the chart clients and the HTTP server takes at most webShutdownTimeout more, so that
+// fitbridge exits within shutdownLimit.
+const (
+	webShutdownTimeout = 1500 * time.Millisecond
+	// chartCloseTimeout is the part of webShutdownTimeout that chart clients get for
+	// their close handshake.
+	chartCloseTimeout = time.Second
+)
 
 // run serves HTTP (when configured) and runs the bridge until ctx ends,
 // then shuts both down. listening, if not nil, receives the HTTP address
@@ -157,11 +200,11 @@ func (s *service) run(ctx context.Context, listening func(addr string)) error {
 
 	// The bridge has checkpointed or ended the session and published offline; close the chart
 	// clients with "going away" and stop serving.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), webShutdownTimeout)
+	defer cancel()
 	s.hub.Close()
 	s.log.Info("chart clients closed", "close_code", websocket.CloseGoingAway)
 	if srv != nil {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			s.log.Warn("http shutdown incomplete", "err", err)
 		} else {
