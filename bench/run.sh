@@ -2,7 +2,7 @@
 # Runs the full benchmark suite: the micro benchmarks of the hot path, then
 # fitbench against a mosquitto it starts on loopback. Results go to
 # docs/benchmarks/throughput/ (results.md, results.json, chart.svg) and
-# micro.txt there. Takes about 5 minutes on 2 cores.
+# micro.txt there. Takes about 2.5 minutes on 2 cores.
 #
 # Usage: bench/run.sh [extra fitbench flags, e.g. -count 500000]
 set -euo pipefail
