@@ -1,6 +1,9 @@
 package store_test
 
 import (
+	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/fitbridge/fitbridge/sessions"
@@ -97,5 +100,40 @@ func TestRecentTicksAppliesHandover(t *testing.T) {
 	none, err := st.RecentTicks("20260105T190000Z", 3)
 	if err != nil || len(none) != 0 {
 		t.Errorf("ticks of a session without a timeline = %v, %v; want none", none, err)
+	}
+}
+
+// TestSavedFileIsWhatEncodingJSONWrites checks that the saved file, written series by
+// series, has the bytes that encoding/json gives the loaded record: the same key order,
+// escaping and number format.
+func TestSavedFileIsWhatEncodingJSONWrites(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	handoverTimeline(t, st)
+	odd := tick(6, 150.5, 20)
+	odd.Participants[0].ID = `guest-<&>"7"`
+	if err := st.AppendTick(odd); err != nil {
+		t.Fatal(err)
+	}
+	path, err := st.Finish(summary(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved store.Saved
+	if err := json.Unmarshal(data, &saved); err != nil {
+		t.Fatalf("saved file is not valid JSON: %v", err)
+	}
+	want, err := json.Marshal(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSuffix(string(data), "\n"); got != string(want) {
+		t.Errorf("saved file differs from encoding/json:\n got %s\nwant %s", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -191,19 +192,36 @@ func (s *Store) Finish(sum sessions.Summary) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	timeline, err := s.readTimeline(sum.SessionID, sum.CoinIntervalMS)
+	timeline, err := s.readTimeline(sum.SessionID)
 	if err != nil {
 		return "", err
 	}
-	if sum.EndedAt.Sub(sum.StartedAt) < MinSavedDuration || timeline.Ticks < MinSavedTicks {
+	if sum.EndedAt.Sub(sum.StartedAt) < MinSavedDuration || timeline.ticks < MinSavedTicks {
 		return "", nil
 	}
-	data, err := json.Marshal(Saved{Summary: sum, Timeline: timeline})
-	if err != nil {
+	head, err := json.Marshal(sum)
+	if err != nil || len(head) < 2 {
 		return "", fmt.Errorf("encode saved session %s: %w", sum.SessionID, err)
 	}
 	name := SavedFileName(sum)
-	if err := writeAtomic(s.dir, name, append(data, '\n')); err != nil {
+	// The file has the bytes encoding/json would give Saved: the summary's fields, then
+	// "timeline". Writing the series one by one keeps a long timeline out of memory.
+	err = writeAtomicFunc(s.dir, name, func(w io.Writer) error {
+		head = head[:len(head)-1] // the summary object without its closing brace
+		if len(head) > 1 {
+			head = append(head, ',')
+		}
+		head = append(head, `"timeline":`...)
+		if _, err := w.Write(head); err != nil {
+			return err
+		}
+		if err := timeline.writeJSON(w, sum.CoinIntervalMS); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, "}\n")
+		return err
+	})
+	if err != nil {
 		return "", err
 	}
 	return filepath.Join(s.dir, name), nil
@@ -285,12 +303,26 @@ func (s *Store) closeTimeline() error {
 // synced and renamed into place, then syncs the folder, so a crash leaves
 // either the old file or the complete new one.
 func writeAtomic(dir, name string, data []byte) error {
+	return writeAtomicFunc(dir, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomicFunc is writeAtomic for content that write streams to the file through a
+// buffer, so that a large file is never held in memory whole.
+func writeAtomicFunc(dir, name string, write func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(dir, "."+name+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("create temporary file for %s: %w", name, err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
+	buf := bufio.NewWriterSize(tmp, 64<<10)
+	if err := write(buf); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := buf.Flush(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", name, err)
 	}

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 
 	"github.com/fitbridge/fitbridge/sessions"
 )
@@ -75,21 +78,32 @@ type EquipmentSeries struct {
 	Events json.RawMessage `json:"events"`
 }
 
-// readTimeline reads the timeline file of session id into a Timeline.
-func (s *Store) readTimeline(id string, intervalMS int64) (Timeline, error) {
-	tl := Timeline{IntervalMS: intervalMS, Encoding: "rle",
-		Participants: map[string]ParticipantSeries{}, Equipment: map[string]EquipmentSeries{}}
-	type participantColumns struct {
-		hr    []*float64
-		zone  []*string
-		coins []*int
-	}
-	type equipmentColumns struct {
-		active []*bool
-		events []*int
-	}
-	people := map[string]*participantColumns{}
-	gear := map[string]*equipmentColumns{}
+// participantColumns and equipmentColumns are the series of one participant or piece of
+// equipment while a timeline is read.
+type participantColumns struct {
+	hr    column[float64]
+	zone  column[string]
+	coins column[int]
+}
+
+type equipmentColumns struct {
+	active column[bool]
+	events column[int]
+}
+
+// timelineColumns is a whole timeline, read and run-length encoded.
+type timelineColumns struct {
+	ticks  int
+	people map[string]*participantColumns
+	gear   map[string]*equipmentColumns
+}
+
+// readTimeline reads the timeline file of session id. It builds each series run by run as
+// it reads, so its memory follows the number of runs, not of ticks.
+func (s *Store) readTimeline(id string) (*timelineColumns, error) {
+	tl := &timelineColumns{people: map[string]*participantColumns{},
+		gear: map[string]*equipmentColumns{}}
+	people, gear := tl.people, tl.gear
 	err := s.scanTimeline(id, func(line tickLine) {
 		if m := line.Move; m != nil {
 			from, to := people[m.From], people[m.To]
@@ -98,71 +112,122 @@ func (s *Store) readTimeline(id string, intervalMS int64) (Timeline, error) {
 			case to == nil:
 				people[m.To] = from
 			default:
-				n := tl.Ticks
-				from.hr, from.zone, from.coins = padTo(from.hr, n), padTo(from.zone, n), padTo(from.coins, n)
-				to.hr, to.zone, to.coins = padTo(to.hr, n), padTo(to.zone, n), padTo(to.coins, n)
-				for i := range n {
-					to.hr[i], to.zone[i], to.coins[i] = mergeMoved(to.hr[i], to.zone[i], to.coins[i],
-						from.hr[i], from.zone[i], from.coins[i])
+				// Hand-overs are rare, so the merge expands the two series once.
+				n := tl.ticks
+				for _, c := range []*participantColumns{from, to} {
+					c.hr.padTo(n)
+					c.zone.padTo(n)
+					c.coins.padTo(n)
 				}
+				hr, zone, coins := to.hr.values(), to.zone.values(), to.coins.values()
+				fromHR, fromZone, fromCoins := from.hr.values(), from.zone.values(), from.coins.values()
+				for i := range n {
+					hr[i], zone[i], coins[i] = mergeMoved(hr[i], zone[i], coins[i],
+						fromHR[i], fromZone[i], fromCoins[i])
+				}
+				to.hr, to.zone, to.coins = columnOf(hr), columnOf(zone), columnOf(coins)
 			}
 			delete(people, m.From)
 			return
 		}
-		tick := tl.Ticks
-		tl.Ticks++
+		tick := tl.ticks
+		tl.ticks++
 		for _, p := range line.Participants {
 			c := people[p.ID]
 			if c == nil {
-				c = &participantColumns{hr: make([]*float64, tick), zone: make([]*string, tick),
-					coins: make([]*int, tick)}
+				c = &participantColumns{}
 				people[p.ID] = c
 			}
-			c.hr = padTo(c.hr, tick)
-			c.zone = padTo(c.zone, tick)
-			c.coins = padTo(c.coins, tick)
+			c.hr.padTo(tick)
+			c.zone.padTo(tick)
+			c.coins.padTo(tick)
 			var zone *string
 			if p.Zone != "" {
 				zone = &p.Zone
 			}
-			coins := p.Coins
-			c.hr, c.zone, c.coins = append(c.hr, p.HeartRate), append(c.zone, zone), append(c.coins, &coins)
+			c.hr.add(p.HeartRate)
+			c.zone.add(zone)
+			c.coins.add(&p.Coins)
 		}
 		for _, e := range line.Equipment {
 			c := gear[e.ID]
 			if c == nil {
-				c = &equipmentColumns{active: make([]*bool, tick), events: make([]*int, tick)}
+				c = &equipmentColumns{}
 				gear[e.ID] = c
 			}
-			c.active, c.events = padTo(c.active, tick), padTo(c.events, tick)
-			active, events := e.Active, e.Events
-			c.active, c.events = append(c.active, &active), append(c.events, &events)
+			c.active.padTo(tick)
+			c.events.padTo(tick)
+			c.active.add(&e.Active)
+			c.events.add(&e.Events)
 		}
 	})
 	if err != nil {
-		return tl, err
+		return nil, err
 	}
-	for id, c := range people {
-		tl.Participants[id] = ParticipantSeries{
-			HeartRate: mustJSON(EncodeRLE(padTo(c.hr, tl.Ticks))),
-			Zone:      mustJSON(EncodeRLE(padTo(c.zone, tl.Ticks))),
-			Coins:     mustJSON(EncodeRLE(padTo(c.coins, tl.Ticks))),
-		}
+	for _, c := range people {
+		c.hr.padTo(tl.ticks)
+		c.zone.padTo(tl.ticks)
+		c.coins.padTo(tl.ticks)
 	}
-	for id, c := range gear {
-		tl.Equipment[id] = EquipmentSeries{
-			Active: mustJSON(EncodeRLE(padTo(c.active, tl.Ticks))),
-			Events: mustJSON(EncodeRLE(padTo(c.events, tl.Ticks))),
-		}
+	for _, c := range gear {
+		c.active.padTo(tl.ticks)
+		c.events.padTo(tl.ticks)
 	}
 	return tl, nil
 }
 
-// mergeMoved returns the new wearer's values for one tick before a
-// hand-over: their own heart rate and zone where they had one, else the
-// previous wearer's; and the sum of both cumulative coin counts, because the
-// new wearer took over the previous one's coins. A nil coin count means the
-// participant was not on the roster then.
+// writeJSON writes the timeline as encoding/json writes a Timeline, map keys sorted, one
+// series at a time.
+func (tl *timelineColumns) writeJSON(w io.Writer, intervalMS int64) error {
+	buf := fmt.Appendf(nil, `{"interval_ms":%d,"ticks":%d,"encoding":"rle","participants":{`,
+		intervalMS, tl.ticks)
+	for i, id := range slices.Sorted(maps.Keys(tl.people)) {
+		c := tl.people[id]
+		buf = appendKey(buf, i, id)
+		buf = append(buf, `{"heart_rate":`...)
+		buf = c.hr.appendJSON(buf)
+		buf = append(buf, `,"zone":`...)
+		buf = c.zone.appendJSON(buf)
+		buf = append(buf, `,"coins":`...)
+		buf = c.coins.appendJSON(buf)
+		buf = append(buf, '}')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		buf = buf[:0]
+	}
+	buf = append(buf, '}')
+	if len(tl.gear) > 0 {
+		buf = append(buf, `,"equipment":{`...)
+		for i, id := range slices.Sorted(maps.Keys(tl.gear)) {
+			c := tl.gear[id]
+			buf = appendKey(buf, i, id)
+			buf = append(buf, `{"active":`...)
+			buf = c.active.appendJSON(buf)
+			buf = append(buf, `,"events":`...)
+			buf = c.events.appendJSON(buf)
+			buf = append(buf, '}')
+		}
+		buf = append(buf, '}')
+	}
+	buf = append(buf, '}')
+	_, err := w.Write(buf)
+	return err
+}
+
+// appendKey appends the i-th key of a JSON object, with the comma before it.
+func appendKey(buf []byte, i int, key string) []byte {
+	if i > 0 {
+		buf = append(buf, ',')
+	}
+	buf = appendValue(buf, key)
+	return append(buf, ':')
+}
+
+// mergeMoved returns the new wearer's values for one tick before a hand-over. The heart
+// rate and zone are the new wearer's where they had one, else the previous wearer's. The
+// coins are the sum of both counts, because the new wearer took over the previous one's
+// coins. A nil coin count means the participant was not on the roster then.
 func mergeMoved(hr *float64, zone *string, coins *int, fromHR *float64, fromZone *string,
 	fromCoins *int) (*float64, *string, *int) {
 	if hr == nil {
@@ -176,23 +241,6 @@ func mergeMoved(hr *float64, zone *string, coins *int, fromHR *float64, fromZone
 		coins = &sum
 	}
 	return hr, zone, coins
-}
-
-// padTo appends nulls to series until it is n long.
-func padTo[T any](series []*T, n int) []*T {
-	for len(series) < n {
-		series = append(series, nil)
-	}
-	return series
-}
-
-// mustJSON encodes a value built from plain types, which cannot fail.
-func mustJSON(v any) json.RawMessage {
-	data, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return data
 }
 
 // RecentTicks returns the newest n ticks of session id's timeline, oldest
@@ -219,8 +267,12 @@ func (s *Store) RecentTicks(id string, n int) ([]sessions.Tick, error) {
 		}
 		t := sessions.Tick{SessionID: id, Index: l.Index}
 		for _, p := range l.Participants {
-			t.Participants = append(t.Participants, sessions.TickPoint{ID: p.ID,
-				HeartRate: p.HeartRate, Zone: p.Zone, Coins: p.Coins})
+			point := sessions.TickPoint{ID: p.ID, Zone: p.Zone, Coins: p.Coins}
+			if p.HeartRate != nil {
+				hr := *p.HeartRate
+				point.HeartRate = &hr
+			}
+			t.Participants = append(t.Participants, point)
 		}
 		for _, e := range l.Equipment {
 			t.Equipment = append(t.Equipment, sessions.EquipmentPoint{ID: e.ID, Active: e.Active,
@@ -242,7 +294,8 @@ func (s *Store) RecentTicks(id string, n int) ([]sessions.Tick, error) {
 }
 
 // scanTimeline calls fn with each line of session id's timeline, in order. A
-// session without a timeline file has no lines.
+// session without a timeline file has no lines. The line passed to fn is reused
+// for the next one.
 func (s *Store) scanTimeline(id string, fn func(tickLine)) error {
 	f, err := os.Open(s.timelinePath(id))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -254,8 +307,15 @@ func (s *Store) scanTimeline(id string, fn func(tickLine)) error {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	// One line value serves every line, so its slices keep their capacity: a long
+	// timeline would otherwise regrow them on every line. Zeroing the elements keeps a
+	// member omitted from one line from showing the previous line's value. fn must not
+	// keep the line or anything it points to.
+	var line tickLine
 	for n := 1; sc.Scan(); n++ {
-		var line tickLine
+		clear(line.Participants[:cap(line.Participants)])
+		clear(line.Equipment[:cap(line.Equipment)])
+		line = tickLine{Participants: line.Participants[:0], Equipment: line.Equipment[:0]}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			return fmt.Errorf("decode timeline of %s line %d: %w", id, n, err)
 		}
