@@ -151,6 +151,26 @@ func (d *decoder) decodeStruct(n *yaml.Node, path string, v reflect.Value) {
 		keys[i] = f.key
 	}
 
+	d.eachEntry(n, path, func(keyNode, valueNode *yaml.Node, key, child string) {
+		idx := -1
+		for _, f := range fields {
+			if f.key == key {
+				idx = f.index
+				break
+			}
+		}
+		if idx < 0 {
+			d.fail(keyNode, child, "", "unknown key", strings.Join(keys, ", "))
+			return
+		}
+		d.decode(valueNode, child, v.Field(idx))
+	})
+}
+
+// eachEntry calls fn with each entry of mapping n whose key is usable and given once, and
+// reports the others: a key that is not a single value, a merge key, a duplicate key.
+func (d *decoder) eachEntry(n *yaml.Node, path string,
+	fn func(keyNode, valueNode *yaml.Node, key, child string)) {
 	firstLine := make(map[string]int)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		keyNode, valueNode := n.Content[i], n.Content[i+1]
@@ -164,19 +184,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, path string, v reflect.Value) {
 			continue
 		}
 		firstLine[key] = keyNode.Line
-
-		idx := -1
-		for _, f := range fields {
-			if f.key == key {
-				idx = f.index
-				break
-			}
-		}
-		if idx < 0 {
-			d.fail(keyNode, child, "", "unknown key", strings.Join(keys, ", "))
-			continue
-		}
-		d.decode(valueNode, child, v.Field(idx))
+		fn(keyNode, valueNode, key, child)
 	}
 }
 
@@ -205,27 +213,15 @@ func (d *decoder) decodeMap(n *yaml.Node, path string, v reflect.Value) {
 		return
 	}
 	out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
-	firstLine := make(map[string]int)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		keyNode, valueNode := n.Content[i], n.Content[i+1]
-		key, ok := d.mappingKey(keyNode, path)
-		if !ok {
-			continue
-		}
-		child := joinKey(path, key)
-		if line, dup := firstLine[key]; dup {
-			d.fail(keyNode, child, "", fmt.Sprintf("duplicate key, first given on line %d", line), "")
-			continue
-		}
-		firstLine[key] = keyNode.Line
+	d.eachEntry(n, path, func(keyNode, valueNode *yaml.Node, key, child string) {
 		if isNull(resolveAlias(valueNode)) {
 			d.fail(keyNode, child, "", "missing value", describeType(v.Type().Elem()))
-			continue
+			return
 		}
 		elem := reflect.New(v.Type().Elem()).Elem()
 		d.decode(valueNode, child, elem)
 		out.SetMapIndex(reflect.ValueOf(key).Convert(v.Type().Key()), elem)
-	}
+	})
 	v.Set(out)
 }
 
