@@ -365,3 +365,23 @@ func TestVibrationEventsDeduplicated(t *testing.T) {
 	}
 	_ = r
 }
+
+// TestOversizedPacketNotDelivered publishes a payload far over the payload limit, then a
+// valid reading. The broker keeps the first from fitbridge, because fitbridge's CONNECT
+// states a maximum packet size, so fitbridge never has to read it into memory.
+func TestOversizedPacketNotDelivered(t *testing.T) {
+	mosq := testbroker.Start(t)
+	r := startBridge(t, mosq.URL(), nil) // payload limit 1024 bytes
+	c := newClient(t, mosq.URL(), "test-pub")
+	c.publish(t, "fitness/hr/10001", `{"heart_rate":120,"pad":"`+strings.Repeat("x", 100<<10)+`"}`, false)
+	c.publish(t, "fitness/hr/10001", `{"heart_rate":121}`, false)
+	// The broker keeps one publisher's order, so the large message, had it been
+	// delivered, would have been handled before the valid one.
+	eventually(t, "the valid reading", func() bool { return r.b.Processed() >= 1 })
+	if got := r.b.Processed(); got != 1 {
+		t.Errorf("fitbridge handled %d messages, want only the valid one", got)
+	}
+	if got := testutil.ToFloat64(r.m.InvalidReadings.WithLabelValues("too_large")); got != 0 {
+		t.Errorf("too_large = %v, want 0: the broker should not have delivered the message", got)
+	}
+}

@@ -38,6 +38,17 @@ type inbound struct {
 	arrival  time.Time
 }
 
+// packetOverhead is the room a packet needs beyond its payload: the fixed header, the topic
+// and the properties. A payload a little over the payload limit still arrives, so it is
+// counted as too large; one far over it never reaches fitbridge.
+const packetOverhead = 8 << 10
+
+// maxPacketSize returns the MQTT v5 Maximum Packet Size fitbridge asks the broker to keep
+// to, for a payload limit of limit bytes.
+func maxPacketSize(limit int) uint32 {
+	return uint32(min(max(limit, 0)+packetOverhead, 1<<28-1))
+}
+
 // connect starts the autopaho connection manager. It returns at once; the
 // manager connects and reconnects in the background until ctx ends.
 func (b *Bridge) connect(ctx context.Context) (*autopaho.ConnectionManager, error) {
@@ -56,6 +67,17 @@ func (b *Bridge) connect(ctx context.Context) (*autopaho.ConnectionManager, erro
 		ReconnectBackoff:              autopaho.NewExponentialBackoff(minBackoff, maxBackoff, 2*minBackoff, 2),
 		ConnectUsername:               username,
 		ConnectPassword:               conn.Password,
+		ConnectPacketBuilder: func(cp *paho.Connect, _ *url.URL) (*paho.Connect, error) {
+			// Without a maximum the broker delivers a packet of any size, and paho
+			// reads it whole before the payload limit can drop it: a 200 MiB publish
+			// costs 200 MiB. With one, an MQTT v5 broker does not send it at all.
+			if cp.Properties == nil {
+				cp.Properties = &paho.ConnectProperties{}
+			}
+			size := maxPacketSize(b.cfg.HeartRate.MaxPayloadBytes)
+			cp.Properties.MaximumPacketSize = &size
+			return cp, nil
+		},
 		WillMessage: &paho.WillMessage{
 			Topic:   topics.BridgeAvailability(),
 			Payload: []byte(availabilityOffline),
