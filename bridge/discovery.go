@@ -79,10 +79,13 @@ func (b *Bridge) syncDiscovery(ctx context.Context, cm *autopaho.ConnectionManag
 	ok := false
 	defer func() { d.endSync(gen, ok) }()
 
+	// QoS 0: mosquitto queues at most max_queued_messages (1,000 by default) QoS 1
+	// messages for a client beyond those in flight, and drops the rest of a large
+	// retained burst, the marker included. It does not cap QoS 0 messages that way.
 	filters := b.syncFilters()
 	subs := make([]paho.SubscribeOptions, len(filters))
 	for i, f := range filters {
-		subs[i] = paho.SubscribeOptions{Topic: f, QoS: 1}
+		subs[i] = paho.SubscribeOptions{Topic: f, QoS: 0}
 	}
 	if _, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: subs}); err != nil {
 		b.log.Warn("discovery sync subscribe failed; publishing every config", "err", err)
@@ -222,7 +225,7 @@ func (b *Bridge) guestConfigs(p sessions.ParticipantState) []discovery.Message {
 func (b *Bridge) warnSlug(id string) {
 	if slug := discovery.Slug(id); slug != id && !b.disc.slugWarned[id] {
 		b.disc.slugWarned[id] = true
-		b.log.Warn("discovery id slugged", "id", id, "slug", slug)
+		b.log.Warn("discovery id slugged", "id", truncate(id, 64), "slug", slug)
 	}
 }
 

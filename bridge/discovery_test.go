@@ -590,3 +590,35 @@ func TestMemoryPressureReachesBridgeState(t *testing.T) {
 			`"memory_pressure":true,"memory_pressure_level":"critical"`)
 	})
 }
+
+// TestSyncReadsMoreRetainedThanBrokerQueue starts fitbridge on a broker that holds 1,100 stale
+// configs of this instance, more than mosquitto queues for one QoS 1 subscription (1,000
+// plus 20 in flight by default). The start-up sync must see, and so remove, all of them.
+func TestSyncReadsMoreRetainedThanBrokerQueue(t *testing.T) {
+	// The test brokers lift the queue cap; this one has mosquitto's default back.
+	mosq := testbroker.StartWithConfig(t, func() string {
+		return "allow_anonymous true\nmax_queued_messages 1000"
+	})
+	pub := newRecorder(t, mosq.URL(), "flood-pub")
+	const stale = 1100
+	for i := range stale {
+		pub.publish(t, fmt.Sprintf("homeassistant/sensor/gym/participant_old%d_coins/config", i),
+			fmt.Sprintf(`{"unique_id":"gym_participant_old%d_coins","origin":{"name":"fitbridge"}}`, i),
+			true)
+	}
+	startHABridge(t, haConfig(t, mosq.URL(), nil))
+	// The reader subscribes at QoS 1 too, so it asks for the topics in batches that stay
+	// under the broker's queue.
+	left := func() int {
+		n := 0
+		for from := 0; from < stale; from += 500 {
+			var topics []string
+			for i := from; i < min(from+500, stale); i++ {
+				topics = append(topics, fmt.Sprintf("homeassistant/sensor/gym/participant_old%d_coins/config", i))
+			}
+			n += len(readRetained(t, mosq.URL(), topics...))
+		}
+		return n
+	}
+	waitFor(t, "every stale config removed", func() bool { return left() == 0 })
+}
