@@ -72,7 +72,10 @@ func (b *Bridge) connect(ctx context.Context) (*autopaho.ConnectionManager, erro
 			// reads it whole before the payload limit can drop it: a 200 MiB publish
 			// costs 200 MiB. With one, an MQTT v5 broker does not send it at all.
 			if cp.Properties == nil {
-				cp.Properties = &paho.ConnectProperties{}
+				// RequestProblemInfo is true by default in MQTT v5. Sent as false, it
+				// lets a broker strip user properties, the readings' event times
+				// among them: the embedded broker does.
+				cp.Properties = &paho.ConnectProperties{RequestProblemInfo: true}
 			}
 			size := maxPacketSize(b.cfg.HeartRate.MaxPayloadBytes)
 			cp.Properties.MaximumPacketSize = &size
