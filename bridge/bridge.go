@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/paho"
+
 	"github.com/fitbridge/fitbridge/config"
 	"github.com/fitbridge/fitbridge/discovery"
 	"github.com/fitbridge/fitbridge/metrics"
@@ -290,17 +293,21 @@ func (b *Bridge) Run(ctx context.Context) error {
 	<-pubDone
 	flushCtx, cancelFlush := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancelFlush()
-	for {
-		m, ok := b.out.take()
-		if !ok {
-			break
+	if b.connected.Load() {
+		for {
+			m, ok := b.out.take()
+			if !ok {
+				break
+			}
+			b.publish(flushCtx, cm, m)
 		}
-		b.publish(flushCtx, cm, m)
+		b.publishOffline(flushCtx, cm)
+	} else {
+		// A publish would wait for a connection until flushCtx ends, and that time
+		// counts against the exit limit. The retained availability is offline already:
+		// the broker published the will when the connection was lost.
+		b.log.Warn("broker not connected at shutdown; final states not published")
 	}
-	b.publish(flushCtx, cm, discovery.Message{
-		Topic: b.topics.BridgeAvailability(), Payload: []byte(availabilityOffline), QoS: 1, Retain: true,
-	})
-	b.log.Info("offline availability published", "topic", b.topics.BridgeAvailability())
 	if err := cm.Disconnect(flushCtx); err != nil && !errors.Is(err, context.Canceled) {
 		b.log.Warn("mqtt disconnect failed", "err", err)
 	}
@@ -309,6 +316,23 @@ func (b *Bridge) Run(ctx context.Context) error {
 	<-cm.Done()
 	b.log.Info("mqtt disconnected")
 	return nil
+}
+
+// publishOffline publishes the retained offline availability and logs whether the broker
+// acknowledged it. It calls cm.Publish itself because publish does not return its error.
+func (b *Bridge) publishOffline(ctx context.Context, cm *autopaho.ConnectionManager) {
+	topic := b.topics.BridgeAvailability()
+	pubCtx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	_, err := cm.Publish(pubCtx, &paho.Publish{
+		Topic: topic, Payload: []byte(availabilityOffline), QoS: 1, Retain: true,
+	})
+	if err != nil {
+		b.metrics.PublishFailures.Inc()
+		b.log.Warn("offline availability publish failed", "topic", topic, "err", err)
+		return
+	}
+	b.log.Info("offline availability published", "topic", topic)
 }
 
 // Connected reports whether the bridge is connected and subscribed.

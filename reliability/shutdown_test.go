@@ -265,3 +265,24 @@ func (c *chartClient) closed(t *testing.T, limit time.Duration) (int, string) {
 	}
 	return -1, c.err.Error()
 }
+
+// TestStopWithBrokerDown stops fitbridge while the broker is down: it must not wait for a
+// connection to publish its last states, and exit 0 within the limit.
+func TestStopWithBrokerDown(t *testing.T) {
+	t.Parallel()
+	mosq := testbroker.Start(t)
+	p := startProcess(t, baseConfig(mosq.URL(), t.TempDir()), startOptions{})
+	p.waitStatus("/readyz", http.StatusOK, waitTimeout)
+	mosq.Stop()
+	p.waitLog("mqtt connection lost", 1, waitTimeout)
+
+	p.signal(syscall.SIGTERM)
+	code, exited := p.wait(exitLimit)
+	if !exited {
+		t.Fatalf("fitbridge still runs %v after SIGTERM with the broker down", exitLimit)
+	}
+	if code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	p.waitLog("broker not connected at shutdown", 1, waitTimeout)
+}
