@@ -378,6 +378,8 @@ type rangeResultView struct {
 	Topic          string `json:"topic"`
 	SessionID      string `json:"session_id"`
 	Live           bool   `json:"live"`
+	FromMS         int64  `json:"from_ms"`
+	ToMS           int64  `json:"to_ms"`
 	IntervalMS     int64  `json:"interval_ms"`
 	TickMS         int64  `json:"tick_interval_ms"`
 	TicksPerBucket int    `json:"ticks_per_bucket"`

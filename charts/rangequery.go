@@ -94,6 +94,7 @@ func (h *Hub) rangeReply(req rangeRequest, tl Timeline, live bool) ([]byte, erro
 	if req.ToMS != nil {
 		toMS = *req.ToMS
 	}
+	replyFromMS, replyToMS := replyBounds(tl, req.FromMS, req.ToMS)
 	result := rangeResultMessage{
 		Type:           TypeRangeResult,
 		V:              ProtocolVersion,
@@ -101,8 +102,8 @@ func (h *Hub) rangeReply(req rangeRequest, tl Timeline, live bool) ([]byte, erro
 		Topic:          req.Topic,
 		SessionID:      tl.SessionID,
 		Live:           live,
-		FromMS:         fromMS,
-		ToMS:           toMS,
+		FromMS:         replyFromMS,
+		ToMS:           replyToMS,
 		IntervalMS:     tl.IntervalMS,
 		TickMS:         tl.IntervalMS,
 		TicksPerBucket: 1,
@@ -139,6 +140,38 @@ func (h *Hub) rangeReply(req rangeRequest, tl Timeline, live bool) ([]byte, erro
 		rangeResultMessage
 		Equipment []equipmentBins `json:"equipment"`
 	}{result, gear})
+}
+
+// replyBounds returns the from_ms and to_ms of a range_result: the requested ends narrowed
+// to the time tl covers, from the start of its first tick to the last millisecond of its
+// last tick. An open end thus never reaches the reply as math.MinInt64 or MaxInt64, which
+// JavaScript numbers cannot represent exactly. A range that meets no tick keeps its requested
+// ends, and an open end takes the value of the other end, or tl.StartMS when both are open.
+func replyBounds(tl Timeline, fromMS, toMS *int64) (int64, int64) {
+	if tl.Length > 0 && tl.IntervalMS > 0 {
+		firstMS := tl.StartMS
+		lastMS := tl.StartMS + int64(tl.Length)*tl.IntervalMS - 1
+		from, to := firstMS, lastMS
+		if fromMS != nil {
+			from = max(*fromMS, firstMS)
+		}
+		if toMS != nil {
+			to = min(*toMS, lastMS)
+		}
+		if from <= to {
+			return from, to
+		}
+	}
+	switch {
+	case fromMS != nil && toMS != nil:
+		return *fromMS, *toMS
+	case fromMS != nil:
+		return *fromMS, *fromMS
+	case toMS != nil:
+		return *toMS, *toMS
+	default:
+		return tl.StartMS, tl.StartMS
+	}
 }
 
 // timelineFor returns the timeline of the session with id, from the live window when id is
