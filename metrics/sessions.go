@@ -43,7 +43,7 @@ func (m *Metrics) newSessions() []prometheus.Collector {
 	})
 
 	m.SummaryWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: namespace, Name: "session_summary_writes_total",
+		Namespace: namespace, Name: "session_saves_total",
 		Help: "Session summary files written, by result (ok or error).",
 	}, []string{"result"})
 	touch(m.SummaryWrites, ResultOK, ResultError)
