@@ -34,7 +34,8 @@ func demoCommand() *cli.Command {
 			&cli.StringFlag{Name: "data-dir", Usage: "`DIR` for saved session summaries " +
 				"(default: demo/ in the per-user data folder)"},
 			&cli.Float64Flag{Name: "speed", Value: 1,
-				Usage: "how many times faster than real time the simulated workout runs"},
+				Usage: "how many times faster than real time the simulated heart rates follow " +
+					"the workout; the session's clock, ticks and coins stay in real time"},
 			&cli.DurationFlag{Name: "duration",
 				Usage: "stop after this long, e.g. 90s (default: run until interrupted)"},
 		},

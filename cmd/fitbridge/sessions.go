@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,12 +21,17 @@ import (
 const zoneBarWidth = 40
 
 func sessionsCommand() *cli.Command {
-	dirFlag := &cli.StringFlag{Name: "data-dir", EnvVars: []string{"FITBRIDGE_DATA_DIR"},
-		Usage: "`DIR` of saved sessions (default: the per-user data folder)"}
+	dirFlags := []cli.Flag{
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"FITBRIDGE_CONFIG"},
+			Usage: "YAML configuration `FILE`; its data_dir is the folder of saved sessions"},
+		&cli.StringFlag{Name: "data-dir", EnvVars: []string{"FITBRIDGE_DATA_DIR"},
+			Usage: "`DIR` of saved sessions (overrides the file; default: the per-user data " +
+				"folder, in whose demo/ subfolder fitbridge demo saves)"},
+	}
 	openStore := func(c *cli.Context) (*store.Store, error) {
-		dir := c.String("data-dir")
-		if dir == "" {
-			dir = config.DefaultDataDir()
+		dir, err := sessionsDataDir(c)
+		if err != nil {
+			return nil, err
 		}
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("data dir %s: %w", dir, err)
@@ -39,7 +45,7 @@ func sessionsCommand() *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list saved sessions, newest first",
-				Flags: []cli.Flag{dirFlag},
+				Flags: dirFlags,
 				Action: func(c *cli.Context) error {
 					st, err := openStore(c)
 					if err != nil {
@@ -48,6 +54,10 @@ func sessionsCommand() *cli.Command {
 					list, err := st.List()
 					if err != nil {
 						return err
+					}
+					if len(list) == 0 {
+						printNoSessions(c.App.Writer, st.Dir())
+						return nil
 					}
 					tw := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "ID\tSTARTED\tDURATION\tEND\tPARTICIPANTS\tCOINS")
@@ -68,7 +78,7 @@ func sessionsCommand() *cli.Command {
 				Name:      "show",
 				Usage:     "show one saved session with each participant's time in zone",
 				ArgsUsage: "ID",
-				Flags:     []cli.Flag{dirFlag},
+				Flags:     dirFlags,
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
 						return errors.New("sessions show: give one session ID (see sessions list)")
@@ -89,6 +99,39 @@ func sessionsCommand() *cli.Command {
 				},
 			},
 		},
+	}
+}
+
+// sessionsDataDir returns the folder of saved sessions: --data-dir or FITBRIDGE_DATA_DIR,
+// else the data_dir of the --config file, else the per-user data folder.
+func sessionsDataDir(c *cli.Context) (string, error) {
+	if c.IsSet("data-dir") {
+		return c.String("data-dir"), nil
+	}
+	cfg, err := config.Load(c.String("config"))
+	if err != nil {
+		return "", err
+	}
+	if cfg.DataDir == "" {
+		return config.DefaultDataDir(), nil
+	}
+	return cfg.DataDir, nil
+}
+
+// printNoSessions prints that dir contains no saved sessions, and the demo's folder when
+// dir has one with sessions in it.
+func printNoSessions(w io.Writer, dir string) {
+	fmt.Fprintf(w, "no saved sessions in %s\n", dir)
+	demoDir := filepath.Join(dir, "demo")
+	if _, err := os.Stat(demoDir); err != nil {
+		return
+	}
+	// store.Open only creates the folder, which exists.
+	if demo, err := store.Open(demoDir); err == nil {
+		if list, err := demo.List(); err == nil && len(list) > 0 {
+			fmt.Fprintf(w, "%d saved by fitbridge demo in %s; list them with --data-dir %s\n",
+				len(list), demoDir, demoDir)
+		}
 	}
 }
 
