@@ -42,6 +42,8 @@ const (
 	// It stays below the process's 5 s exit bound, which covers the HTTP
 	// server and chart clients too.
 	shutdownTimeout = 3 * time.Second
+	// publisherStopGrace is how long shutdown waits for a publish in progress.
+	publisherStopGrace = 500 * time.Millisecond
 )
 
 // Options configures a Bridge.
@@ -263,9 +265,11 @@ func (b *Bridge) Run(ctx context.Context) error {
 
 	stopPub := make(chan struct{})
 	pubDone := make(chan struct{})
+	pubCtx, cancelPub := context.WithCancel(connCtx)
+	defer cancelPub()
 	go func() {
 		defer close(pubDone)
-		b.runPublisher(connCtx, stopPub, cm)
+		b.runPublisher(pubCtx, stopPub, cm)
 	}()
 
 	if b.store != nil && b.opts.Checkpoints {
@@ -290,7 +294,14 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 	b.publishStates(true)
 	close(stopPub)
-	<-pubDone
+	// A publish waits up to publishTimeout for a broker that is down; at shutdown the
+	// publisher gets a moment to finish, then its publish is abandoned.
+	select {
+	case <-pubDone:
+	case <-time.After(publisherStopGrace):
+		cancelPub()
+		<-pubDone
+	}
 	flushCtx, cancelFlush := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancelFlush()
 	if b.connected.Load() {
