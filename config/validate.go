@@ -52,7 +52,7 @@ func (c *Config) Validate() error {
 	v.checkTopicRoots(c.BaseTopic, c.DiscoveryPrefix)
 	v.checkDiscovery(c)
 	v.checkHeartRate(c)
-	v.checkZones(c.Zones, c.zoneCeiling())
+	v.checkZones(c.Zones, c.zoneCeiling(), c.ZoneUnit == ZoneUnitPercent)
 	v.checkZoneUnit(c)
 	v.checkParticipants(c)
 	v.checkEquipment(c)
@@ -153,11 +153,17 @@ func (v *validator) checkHeartRate(c *Config) {
 
 	const bpmRange = "0 < min < max <= 300 bpm"
 	minOK := finite(hr.Min) && hr.Min > 0
-	if !minOK {
+	switch {
+	case !finite(hr.Min):
+		v.add("heart_rate.min", formatFloat(hr.Min), "not a finite number", bpmRange)
+	case !minOK:
 		v.add("heart_rate.min", formatFloat(hr.Min), "must be above 0", bpmRange)
 	}
 	maxOK := finite(hr.Max) && hr.Max <= MaxHeartRate
-	if !maxOK {
+	switch {
+	case !finite(hr.Max):
+		v.add("heart_rate.max", formatFloat(hr.Max), "not a finite number", bpmRange)
+	case !maxOK:
 		v.add("heart_rate.max", formatFloat(hr.Max), "must be at most 300", bpmRange)
 	}
 	if minOK && maxOK && hr.Min >= hr.Max {

@@ -37,7 +37,9 @@ func (v *validator) checkIDs(list string, ids []string) {
 	}
 }
 
-func (v *validator) checkZones(zones []Zone, maxHeartRate float64) {
+// checkZones checks the zone list. ceiling is the highest bound a reading can reach:
+// heart_rate.max in bpm, or 100 when percent is set.
+func (v *validator) checkZones(zones []Zone, ceiling float64, percent bool) {
 	if len(zones) == 0 {
 		v.add("zones", "", "at least one zone is required",
 			"a list of zones with id, name, min and coins")
@@ -62,10 +64,12 @@ func (v *validator) checkZones(zones []Zone, maxHeartRate float64) {
 				"zones must be in ascending order of min, and "+joinIndex("zones", i-1)+
 					".min is "+formatFloat(zones[i-1].Min),
 				"a value above "+formatFloat(zones[i-1].Min))
-		case finite(maxHeartRate) && z.Min > maxHeartRate:
+		case finite(ceiling) && z.Min > ceiling && percent:
+			v.add(minPath, formatFloat(z.Min), "a percent bound must be at most 100",
+				"a value up to 100")
+		case finite(ceiling) && z.Min > ceiling:
 			v.add(minPath, formatFloat(z.Min),
-				"no valid reading can reach it, because heart_rate.max is "+
-					formatFloat(maxHeartRate),
+				"no valid reading can reach it, because heart_rate.max is "+formatFloat(ceiling),
 				"a value up to heart_rate.max")
 		}
 		if z.Coins < 0 {

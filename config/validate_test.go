@@ -112,6 +112,13 @@ func TestValidateRules(t *testing.T) {
 			[]string{"zones[3].min: invalid value NaN: not a finite number"}},
 		{"zone unreachable", func(c *Config) { c.Zones[4].Min = 250 },
 			[]string{"zones[4].min: invalid value 250", "heart_rate.max is 240"}},
+		{"percent zone above 100", func(c *Config) {
+			c.ZoneUnit = ZoneUnitPercent
+			c.DefaultMaxHeartRate = 190
+			for i, pct := range []float64{0, 50, 60, 70, 150} {
+				c.Zones[i].Min = pct
+			}
+		}, []string{"zones[4].min: invalid value 150: a percent bound must be at most 100"}},
 		{"zone coins negative", func(c *Config) { c.Zones[1].Coins = -2 },
 			[]string{"zones[1].coins: invalid value -2: must not be negative"}},
 		{"override unknown zone",
@@ -161,7 +168,9 @@ func TestValidateRules(t *testing.T) {
 		{"hr max above 300", func(c *Config) { c.HeartRate.Max = 301 },
 			[]string{"heart_rate.max: invalid value 301: must be at most 300"}},
 		{"hr max NaN", func(c *Config) { c.HeartRate.Max = math.NaN() },
-			[]string{"heart_rate.max: invalid value NaN"}},
+			[]string{"heart_rate.max: invalid value NaN: not a finite number"}},
+		{"hr min infinite", func(c *Config) { c.HeartRate.Min = math.Inf(-1) },
+			[]string{"heart_rate.min: invalid value -Inf: not a finite number"}},
 		{"hr min above max", func(c *Config) { c.HeartRate.Min = 200; c.HeartRate.Max = 150 },
 			[]string{"heart_rate.max: invalid value 150: must be above heart_rate.min, which is 200"}},
 		{"payload too small", func(c *Config) { c.HeartRate.MaxPayloadBytes = 255 },
