@@ -2,7 +2,6 @@ package bridge_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -105,24 +104,9 @@ func TestCheckConnectNoBroker(t *testing.T) {
 // that requires a client certificate, with certificates generated for the
 // test, with and without the client certificate.
 func TestCheckConnectTLSClientCertificate(t *testing.T) {
-	pki := testbroker.NewPKI(t, "fitbridge test CA", "fitbridge")
-	var tlsPort int
-	testbroker.StartWithConfig(t, func() string {
-		port, err := testbroker.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tlsPort = port
-		return strings.Join([]string{
-			"allow_anonymous true",
-			fmt.Sprintf("listener %d 127.0.0.1", port),
-			"cafile " + pki.CAFile,
-			"certfile " + pki.ServerCertFile,
-			"keyfile " + pki.ServerKeyFile,
-			"require_certificate true",
-		}, "\n")
-	})
-	url := "mqtts://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort))
+	broker := testbroker.StartTLS(t, "fitbridge")
+	pki := broker.PKI
+	url := broker.TLSURL()
 
 	withCert := mustBrokerConnection(t, config.Broker{URL: url, CAFile: pki.CAFile,
 		CertFile: pki.ClientCertFile, KeyFile: pki.ClientKeyFile})

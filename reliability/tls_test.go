@@ -3,11 +3,8 @@ package reliability
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,39 +14,22 @@ import (
 
 // tlsBroker is mosquitto with a plain listener and a TLS listener that
 // requires a client certificate from pki.
+// tlsBroker is a mosquitto with a TLS listener that requires a client certificate.
 type tlsBroker struct {
-	mosq    *testbroker.Mosquitto
-	pki     testbroker.PKI
-	tlsPort int
+	*testbroker.TLSBroker
+	pki testbroker.PKI
 }
 
 // startTLSBroker starts mosquitto with a TLS listener whose certificates
 // are generated for the test.
 func startTLSBroker(t *testing.T) *tlsBroker {
 	t.Helper()
-	b := &tlsBroker{pki: testbroker.NewPKI(t, "fitbridge test CA", "fitbridge")}
-	b.mosq = testbroker.StartWithConfig(t, func() string {
-		port, err := testbroker.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.tlsPort = port
-		return strings.Join([]string{
-			"allow_anonymous true",
-			fmt.Sprintf("listener %d 127.0.0.1", port),
-			"cafile " + b.pki.CAFile,
-			"certfile " + b.pki.ServerCertFile,
-			"keyfile " + b.pki.ServerKeyFile,
-			"require_certificate true",
-		}, "\n")
-	})
-	return b
+	tb := testbroker.StartTLS(t, "fitbridge")
+	return &tlsBroker{TLSBroker: tb, pki: tb.PKI}
 }
 
 // url returns the TLS listener's address as an mqtts URL.
-func (b *tlsBroker) url() string {
-	return "mqtts://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(b.tlsPort))
-}
+func (b *tlsBroker) url() string { return b.TLSURL() }
 
 // clientTLS returns the TLS settings of a test client with the client
 // certificate.

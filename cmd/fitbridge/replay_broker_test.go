@@ -179,31 +179,15 @@ func TestReplayWrongPassword(t *testing.T) {
 // requires a client certificate, with the CA and client files of the configuration. Every
 // recorded message must reach a subscriber on the broker's plain listener.
 func TestReplayOverTLSWithClientCertificate(t *testing.T) {
-	pki := testbroker.NewPKI(t, "fitbridge test CA", "fitbridge")
-	var tlsPort int
-	mosq := testbroker.StartWithConfig(t, func() string {
-		port, err := testbroker.FreePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		tlsPort = port
-		// A listener in the file turns anonymous access off unless it is allowed.
-		return strings.Join([]string{
-			"allow_anonymous true",
-			fmt.Sprintf("listener %d 127.0.0.1", port),
-			"cafile " + pki.CAFile,
-			"certfile " + pki.ServerCertFile,
-			"keyfile " + pki.ServerKeyFile,
-			"require_certificate true",
-		}, "\n")
-	})
+	mosq := testbroker.StartTLS(t, "fitbridge")
+	pki := mosq.PKI
 	const messages = 4
 	received := countMessages(t, mosq.URL(), "", "", "fitness/hr/#")
 	configPath := writeFile(t, "fitbridge.yaml", fmt.Sprintf(
 		"broker:\n  ca_file: %s\n  cert_file: %s\n  key_file: %s\n",
 		pki.CAFile, pki.ClientCertFile, pki.ClientKeyFile))
 	_, stderr, err := runReplay(t, "--log-level", "info", "replay", "--config", configPath,
-		"--broker", fmt.Sprintf("mqtts://127.0.0.1:%d", tlsPort), "--http=",
+		"--broker", mosq.TLSURL(), "--http=",
 		"--data-dir", t.TempDir(), writeHeartRateRecording(t, messages))
 	if err != nil {
 		t.Fatalf("replay over TLS: %v\n%s", err, stderr)
