@@ -123,7 +123,9 @@ type Bridge struct {
 	checkpointDue  bool // ticks closed since the last checkpoint
 	lastCheckpoint time.Time
 	// checkpoints writes checkpoints off the loop while Run runs.
-	checkpoints        *checkpointer
+	checkpoints *checkpointer
+	// queuedBytes is the payload bytes waiting in the input queues.
+	queuedBytes        atomic.Int64
 	started            time.Time
 	hrPrefix, hrSuffix string // the heart-rate filter around its + wildcard
 	lastCounters       floatCounters

@@ -135,6 +135,7 @@ func (b *Bridge) loop(ctx context.Context) {
 
 // handleInput handles one input message and what follows from it.
 func (b *Bridge) handleInput(in inbound) {
+	b.queuedBytes.Add(-int64(len(in.payload)))
 	b.advanceWall()
 	b.handle(in)
 	b.maybeCheckpoint(time.Now())

@@ -179,6 +179,14 @@ func (b *Bridge) receive(pr paho.PublishReceived) (bool, error) {
 			"bytes", len(p.Payload), "limit", b.cfg.HeartRate.MaxPayloadBytes)
 		return true, nil
 	}
+	// The queues bound the number of messages, and the byte budget their payloads: 8192
+	// messages of 64 KiB each would otherwise hold 512 MiB.
+	size := int64(len(p.Payload))
+	if b.queuedBytes.Add(size) > maxQueuedBytes {
+		b.queuedBytes.Add(-size)
+		b.dropInput(p.Topic, "input queue over its byte budget; message dropped")
+		return true, nil
+	}
 	queue := b.input
 	if b.known != nil && b.knownInput(p.Topic) {
 		queue = b.known
@@ -186,12 +194,21 @@ func (b *Bridge) receive(pr paho.PublishReceived) (bool, error) {
 	select {
 	case queue <- in:
 	default:
-		b.metrics.InputDropped.Inc()
-		b.dropped.Add(1)
-		b.processed.Add(1)
-		b.limiter.log("input queue full; message dropped", "topic", p.Topic)
+		b.queuedBytes.Add(-size)
+		b.dropInput(p.Topic, "input queue full; message dropped")
 	}
 	return true, nil
+}
+
+// maxQueuedBytes bounds the payload bytes waiting in the input queues.
+const maxQueuedBytes = 16 << 20
+
+// dropInput counts and logs a message dropped on the receive path.
+func (b *Bridge) dropInput(topic, msg string) {
+	b.metrics.InputDropped.Inc()
+	b.dropped.Add(1)
+	b.processed.Add(1)
+	b.limiter.log(msg, "topic", topic)
 }
 
 // runPublisher sends the outbox until stop is closed; a publish under way

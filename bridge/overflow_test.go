@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,21 +35,26 @@ func (l *stallingListener) SessionStarted(sessions.Snapshot) {
 func (l *stallingListener) TickClosed(sessions.Tick)      {}
 func (l *stallingListener) SessionEnded(sessions.Summary) {}
 
-// TestInputQueueShedsWhenFull stalls the engine loop and sends more
-// messages than the input queue holds. The queue must keep exactly its
-// length, and every message beyond it must be dropped and counted, without
-// blocking the MQTT client.
-func TestInputQueueShedsWhenFull(t *testing.T) {
-	const (
-		queueLen = 64
-		burst    = 500
-		starts   = 3 // readings that start the session, and so the stall
-	)
+// stalledBridge is a bridge whose engine loop is held inside the first SessionStarted, so
+// that a test can fill the input queue.
+type stalledBridge struct {
+	b       *bridge.Bridge
+	m       *metrics.Metrics
+	relay   *client
+	release func()
+}
+
+// startStalledBridge runs a bridge with input queues of queueLen messages and a payload
+// limit of maxPayload bytes, starts a session with three readings, and returns once the
+// engine loop is stalled.
+func startStalledBridge(t *testing.T, queueLen, maxPayload int) *stalledBridge {
+	t.Helper()
 	mosq := testbroker.Start(t)
 	cfg := config.Default()
 	cfg.Broker.URL = mosq.URL()
 	cfg.Participants = []config.Participant{{ID: "alex", Name: "Alex", Devices: []string{"10001"}}}
 	cfg.HTTP.Listen = ""
+	cfg.HeartRate.MaxPayloadBytes = maxPayload
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +86,7 @@ func TestInputQueueShedsWhenFull(t *testing.T) {
 	}
 
 	relay := newClient(t, mosq.URL(), "relay")
-	for range starts {
+	for range sessionStarts {
 		relay.publish(t, "fitness/hr/10001", `{"heart_rate":120}`, false)
 	}
 	select {
@@ -88,24 +94,62 @@ func TestInputQueueShedsWhenFull(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the session did not start")
 	}
+	return &stalledBridge{b: b, m: m, relay: relay, release: release}
+}
 
+// sessionStarts is the number of readings that start the session, and so the stall.
+const sessionStarts = 3
+
+// TestInputQueueShedsWhenFull stalls the engine loop and sends more
+// messages than the input queue holds. The queue must keep exactly its
+// length, and every message beyond it must be dropped and counted, without
+// blocking the MQTT client.
+func TestInputQueueShedsWhenFull(t *testing.T) {
+	const queueLen, burst = 64, 500
+	s := startStalledBridge(t, queueLen, config.DefaultMaxPayloadBytes)
 	for range burst {
-		relay.publish(t, "fitness/hr/10001", `{"heart_rate":121}`, false)
+		s.relay.publish(t, "fitness/hr/10001", `{"heart_rate":121}`, false)
 	}
 	// With the engine loop stalled, the queue holds queueLen messages and
 	// the rest of the burst can only be dropped.
 	eventually(t, "the burst dropped beyond the queue", func() bool {
-		return b.Dropped() >= burst-queueLen
+		return s.b.Dropped() >= burst-queueLen
 	})
-	if got, want := b.Dropped(), uint64(burst-queueLen); got != want {
+	if got, want := s.b.Dropped(), uint64(burst-queueLen); got != want {
 		t.Errorf("Dropped = %d with the engine loop stalled, want %d", got, want)
 	}
-	if got, want := testutil.ToFloat64(m.InputDropped), float64(burst-queueLen); got != want {
+	if got, want := testutil.ToFloat64(s.m.InputDropped), float64(burst-queueLen); got != want {
 		t.Errorf("fitbridge_input_dropped_total = %v, want %v", got, want)
 	}
 
-	release()
+	s.release()
 	eventually(t, "the queued messages handled", func() bool {
-		return b.Processed() == starts+burst
+		return s.b.Processed() == sessionStarts+burst
+	})
+}
+
+// TestInputQueueBoundsPayloadBytes stalls the engine loop and sends large payloads, far
+// fewer than the queue's length: the queue stops at its byte budget of 16 MiB.
+func TestInputQueueBoundsPayloadBytes(t *testing.T) {
+	const size, burst = 60 << 10, 400
+	s := startStalledBridge(t, 4096, 64<<10)
+	payload := `{"heart_rate":121,"pad":"` + strings.Repeat("x", size-27) + `"}`
+	if len(payload) != size {
+		t.Fatalf("payload is %d bytes, want %d", len(payload), size)
+	}
+	for range burst {
+		s.relay.publish(t, "fitness/hr/10001", payload, false)
+	}
+	fits := (16 << 20) / size
+	eventually(t, "the burst dropped beyond the byte budget", func() bool {
+		return s.b.Dropped() >= uint64(burst-fits)
+	})
+	if got, want := s.b.Dropped(), uint64(burst-fits); got != want {
+		t.Errorf("Dropped = %d with the engine loop stalled, want %d", got, want)
+	}
+
+	s.release()
+	eventually(t, "the queued messages handled", func() bool {
+		return s.b.Processed() == uint64(sessionStarts+burst)
 	})
 }
