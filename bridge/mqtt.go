@@ -153,6 +153,7 @@ func (b *Bridge) subscribe(ctx context.Context, cm *autopaho.ConnectionManager) 
 	b.log.Info("mqtt subscribed", "topics", len(subs))
 	b.syncDiscovery(subCtx, cm)
 	b.connected.Store(true)
+	b.out.poke() // what waited during the outage goes out now
 	select {
 	case b.reconnected <- struct{}{}:
 	default:
@@ -211,9 +212,9 @@ func (b *Bridge) dropInput(topic, msg string) {
 	b.limiter.log(msg, "topic", topic)
 }
 
-// runPublisher sends the outbox until stop is closed; a publish under way
-// then completes. A failed publish is counted and dropped: every state is
-// republished after the next connect anyway.
+// runPublisher sends the outbox while the bridge is connected, until stop is
+// closed; a publish under way then completes. A failed publish is counted and
+// dropped: every state is republished after the next connect anyway.
 func (b *Bridge) runPublisher(ctx context.Context, stop <-chan struct{},
 	cm *autopaho.ConnectionManager) {
 	for {
@@ -222,7 +223,9 @@ func (b *Bridge) runPublisher(ctx context.Context, stop <-chan struct{},
 			return
 		case <-b.out.wake:
 		}
-		for {
+		// While the broker is away, messages wait in the outbox, where newer states replace
+		// older ones, instead of each waiting publishTimeout for a connection and being lost.
+		for b.connected.Load() {
 			m, ok := b.out.take()
 			if !ok {
 				break

@@ -39,7 +39,11 @@ func (o *outbox) put(m discovery.Message) {
 	}
 	o.pending[m.Topic] = m
 	o.mu.Unlock()
+	o.poke()
+}
 
+// poke wakes the publisher without queuing anything.
+func (o *outbox) poke() {
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -56,11 +60,7 @@ func (o *outbox) putEvent(m discovery.Message) {
 	}
 	o.events = append(o.events, m)
 	o.mu.Unlock()
-
-	select {
-	case o.wake <- struct{}{}:
-	default:
-	}
+	o.poke()
 }
 
 // take removes and returns the oldest waiting event, else the oldest

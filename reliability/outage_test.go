@@ -67,6 +67,11 @@ func TestBrokerOutageKeepsSession(t *testing.T) {
 		t.Errorf("session after the outage = %q, want the same session %q", id, sessionID)
 	}
 	t.Logf("coins: %d when the outage ended, %d after the reconnect", frozen, after)
+	// States that changed during the outage (alex turned idle) waited for the connection
+	// instead of failing.
+	if got := p.metric("fitbridge_mqtt_publish_failures_total"); got != 0 {
+		t.Errorf("fitbridge_mqtt_publish_failures_total = %v, want 0", got)
+	}
 
 	p.signal(syscall.SIGTERM)
 	if code, ok := p.wait(stopTimeout); !ok || code != 0 {
