@@ -81,6 +81,11 @@ type Config struct {
 	// DataDir is the folder for saved sessions. Empty means the per-user
 	// data folder (see DefaultDataDir).
 	DataDir string `yaml:"data_dir"`
+
+	// origin records where values came from, so that Validate can name the
+	// file line or variable of a bad value. It is nil for a configuration
+	// not read from a file.
+	origin *origin
 }
 
 // Broker is the MQTT broker connection.

@@ -54,6 +54,8 @@ type decoder struct {
 	visited   int
 	overLimit bool
 	errs      []error
+	// at records where each decoded value is: path to "file:line:column".
+	at map[string]string
 }
 
 func (d *decoder) fail(n *yaml.Node, path, value, problem, allowed string) {
@@ -81,6 +83,9 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	}
 	if isNull(n) {
 		return
+	}
+	if path != "" {
+		d.at[path] = fmt.Sprintf("%s:%d:%d", d.file, n.Line, n.Column)
 	}
 
 	switch {

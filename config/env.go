@@ -69,6 +69,7 @@ func (c *Config) ApplyEnv(environ []string) error {
 	target := reflect.ValueOf(&next).Elem()
 	seen := make(map[string]bool)
 	var errs []error
+	var applied []envVar
 	for _, entry := range environ {
 		name, value, ok := strings.Cut(entry, "=")
 		if !ok || !strings.HasPrefix(name, EnvPrefix) || name == EnvConfigFile || seen[name] {
@@ -86,12 +87,17 @@ func (c *Config) ApplyEnv(environ []string) error {
 			fe.Source = name
 			fe.Path = ev.path
 			errs = append(errs, fe)
+			continue
 		}
+		applied = append(applied, ev)
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	*c = next
+	for _, ev := range applied {
+		c.SetSource(ev.path, ev.name)
+	}
 	return nil
 }
 

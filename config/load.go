@@ -64,10 +64,11 @@ func parse(name string, data []byte) (Config, error) {
 	}
 
 	cfg := Default()
-	d := decoder{file: name}
+	d := decoder{file: name, at: make(map[string]string)}
 	d.decode(root, "", reflect.ValueOf(&cfg).Elem())
 	if len(d.errs) > 0 {
 		return Config{}, errors.Join(d.errs...)
 	}
+	cfg.origin = &origin{at: d.at}
 	return cfg, nil
 }

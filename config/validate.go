@@ -29,11 +29,13 @@ var brokerSchemes = []string{"mqtt", "tcp", "mqtts", "ssl", "tls", "ws", "wss"}
 
 // validator collects every problem found, so one run reports them all.
 type validator struct {
-	errs []error
+	errs   []error
+	origin *origin // nil when the configuration was not read from a file
 }
 
 func (v *validator) add(path, value, problem, allowed string) {
-	v.errs = append(v.errs, &FieldError{Path: path, Value: value, Problem: problem, Allowed: allowed})
+	v.errs = append(v.errs, &FieldError{Source: v.origin.sourceOf(path), Path: path, Value: value,
+		Problem: problem, Allowed: allowed})
 }
 
 // Validate checks the whole configuration and returns every problem at once,
@@ -46,7 +48,7 @@ func (c *Config) Validate() error {
 	c.fillNames()
 	c.fillInstanceDefaults()
 
-	var v validator
+	v := validator{origin: c.origin}
 	v.checkBroker(c.Broker)
 	v.checkBrokerAuth(c.Broker)
 	v.checkTopicRoots(c.BaseTopic, c.DiscoveryPrefix)

@@ -88,12 +88,15 @@ func loadConfig(c *cli.Context) (config.Config, error) {
 	}
 	if c.IsSet("broker") {
 		cfg.Broker.URL = c.String("broker")
+		cfg.SetSource("broker.url", "--broker")
 	}
 	if c.IsSet("data-dir") {
 		cfg.DataDir = c.String("data-dir")
+		cfg.SetSource("data_dir", "--data-dir")
 	}
 	if c.IsSet("http") {
 		cfg.HTTP.Listen = c.String("http")
+		cfg.SetSource("http.listen", "--http")
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = config.DefaultDataDir()
