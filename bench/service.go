@@ -97,7 +97,7 @@ func StartService(ctx context.Context, o ServiceOptions, clock time.Time) (*Serv
 	hub := charts.NewHub(charts.Options{
 		Version:         "bench",
 		Interval:        cfg.Session.CoinInterval,
-		LiveWindowTicks: int(cfg.Session.LiveWindow / cfg.Session.CoinInterval),
+		LiveWindowTicks: cfg.Session.LiveWindowTicks(),
 		Zones:           charts.ZoneTableOf(cfg),
 		Logger:          log,
 		Metrics: charts.Metrics{ClientsConnected: m.WSClients, MessagesSent: m.WSMessagesSent,

@@ -227,8 +227,7 @@ func (b *Bridge) refillListener(snap sessions.Snapshot) {
 		return
 	}
 	b.opts.Listener.SessionStarted(snap)
-	window := b.cfg.Session.LiveWindow / b.cfg.Session.CoinInterval
-	ticks, err := b.store.RecentTicks(snap.SessionID, int(window))
+	ticks, err := b.store.RecentTicks(snap.SessionID, b.cfg.Session.LiveWindowTicks())
 	if err != nil {
 		b.log.Warn("timeline not read after restore; charts start empty",
 			"session_id", snap.SessionID, "err", err)
@@ -296,8 +295,8 @@ func (b *Bridge) Run(ctx context.Context) error {
 	}
 	b.publishStates(true)
 	close(stopPub)
-	// A publish waits up to publishTimeout for a broker that is down; at shutdown the
-	// publisher gets a moment to finish, then its publish is abandoned.
+	// A publish waits up to publishTimeout for a broker that is down. At shutdown the
+	// publisher gets publisherStopGrace to finish, then its publish is abandoned.
 	select {
 	case <-pubDone:
 	case <-time.After(publisherStopGrace):

@@ -8,10 +8,10 @@ import (
 )
 
 // checkpointer writes checkpoints on a goroutine of its own. Writing one syncs two files,
-// which takes tens of milliseconds on a slow disk; on the engine loop that stall filled the
+// which takes tens of milliseconds on a slow disk. On the engine loop, that stall filled the
 // input queue at high message rates. The loop takes the engine state and the timeline
-// position (cheap, in memory) and hands them over; the checkpointer keeps only the newest
-// state waiting, because a newer state makes an older one worthless.
+// position, both in memory, and hands them over. Only the newest state waits, because a
+// newer state makes an older one worthless.
 type checkpointer struct {
 	b       *Bridge
 	pending chan pendingCheckpoint // capacity 1: the newest state not yet written

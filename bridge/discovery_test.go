@@ -607,7 +607,7 @@ func TestSyncReadsMoreRetainedThanBrokerQueue(t *testing.T) {
 			true)
 	}
 	startHABridge(t, haConfig(t, mosq.URL(), nil))
-	// The reader subscribes at QoS 1 too, so it asks for the topics in batches that stay
+	// The reader subscribes at QoS 1 too, so it reads the topics in batches that stay
 	// under the broker's queue.
 	left := func() int {
 		n := 0

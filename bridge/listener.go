@@ -141,7 +141,7 @@ func (b *Bridge) maybeCheckpoint(now time.Time) {
 	if !urgent && !due {
 		return
 	}
-	p := pendingCheckpoint{state: b.engine.State(), at: now, pos: b.store.Position()}
+	p := b.takeCheckpoint(now)
 	if b.checkpoints != nil {
 		b.checkpoints.put(p)
 	} else {
@@ -157,5 +157,11 @@ func (b *Bridge) finalCheckpoint(now time.Time) {
 		b.checkpoints.stop()
 		b.checkpoints = nil
 	}
-	b.writeCheckpoint(pendingCheckpoint{state: b.engine.State(), at: now, pos: b.store.Position()})
+	b.writeCheckpoint(b.takeCheckpoint(now))
+}
+
+// takeCheckpoint returns the engine state with the timeline position it covers. It runs on
+// the engine loop, so that the two match.
+func (b *Bridge) takeCheckpoint(now time.Time) pendingCheckpoint {
+	return pendingCheckpoint{state: b.engine.State(), at: now, pos: b.store.Position()}
 }

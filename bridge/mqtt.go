@@ -43,8 +43,8 @@ type inbound struct {
 // counted as too large; one far over it never reaches fitbridge.
 const packetOverhead = 8 << 10
 
-// maxPacketSize returns the MQTT v5 Maximum Packet Size fitbridge asks the broker to keep
-// to, for a payload limit of limit bytes.
+// maxPacketSize returns the MQTT v5 Maximum Packet Size that fitbridge requests of the
+// broker, for a payload limit of limit bytes.
 func maxPacketSize(limit int) uint32 {
 	return uint32(min(max(limit, 0)+packetOverhead, 1<<28-1))
 }
@@ -153,7 +153,7 @@ func (b *Bridge) subscribe(ctx context.Context, cm *autopaho.ConnectionManager) 
 	b.log.Info("mqtt subscribed", "topics", len(subs))
 	b.syncDiscovery(subCtx, cm)
 	b.connected.Store(true)
-	b.out.poke() // what waited during the outage goes out now
+	b.out.poke() // Messages queued during the outage go out now.
 	select {
 	case b.reconnected <- struct{}{}:
 	default:

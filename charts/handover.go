@@ -39,8 +39,8 @@ func (h *Hub) rosterName(id string) string {
 
 // moveSeries merges the track of from into the track of to, tick by tick, and puts to in
 // from's place on the roster unless to is on it already. For each tick, to keeps its own
-// heart rate and zone where it had one and takes from's otherwise; the coin counts add
-// up, as the engine adds the previous wearer's coins to the new wearer's. name is to's
+// heart rate and zone where it had one and takes from's otherwise. The coin counts add up,
+// because the engine adds the previous wearer's coins to the new wearer's. name is to's
 // name for a track that did not exist. It reports whether from had a track.
 func (w *liveWindow) moveSeries(from, to, name string) bool {
 	src := w.participants[from]
@@ -94,13 +94,7 @@ func (w *liveWindow) rebuildDropouts(track *participantTrack, lastValid int) {
 		}
 		if previous >= 0 && index > previous+1 {
 			startMS := w.newestStartMS - int64(w.newestIndex-index)*w.intervalMS
-			missing := index - previous - 1
-			track.dropouts = append(track.dropouts, dropout{
-				Index:   index,
-				AtMS:    startMS,
-				SinceMS: startMS - int64(missing)*w.intervalMS,
-				Ticks:   missing,
-			})
+			track.dropouts = append(track.dropouts, w.dropoutAt(index, startMS, index-previous-1))
 		}
 		previous = index
 	}

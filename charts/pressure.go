@@ -12,8 +12,8 @@ var errMemoryPressure = errors.New("chart client rejected under memory pressure"
 // SetMemoryPressure switches load shedding on (high is true) or off. It does not block on
 // any client, so the heap watchdog may call it from its own goroutine.
 //
-// While pressure is high the hub sheds what it can rebuild: the live window keeps only the
-// newest quarter of Options.LiveWindowTicks, the encoded snapshots are dropped, and new
+// While pressure is high the hub sheds what it can rebuild. The live window keeps only the
+// newest quarter of Options.LiveWindowTicks, and the encoded snapshots are dropped. New
 // WebSocket connections are closed with 1013 (try again later) and the reason "memory
 // pressure". The hub has no range-query cache to drop: range queries are computed from the
 // window or the store on each request. Connected clients keep their feed, and may hold

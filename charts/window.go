@@ -178,13 +178,18 @@ func (w *liveWindow) markReturn(track *participantTrack, t sessions.Tick) {
 		return
 	}
 	missing := t.Index - track.lastValidIndex - 1
-	startMS := t.Start.UnixMilli()
-	track.dropouts = append(track.dropouts, dropout{
-		Index:   t.Index,
+	track.dropouts = append(track.dropouts, w.dropoutAt(t.Index, t.Start.UnixMilli(), missing))
+}
+
+// dropoutAt returns the marker of a heart rate that returned in tick index, which starts
+// at startMS, after missing ticks without one.
+func (w *liveWindow) dropoutAt(index int, startMS int64, missing int) dropout {
+	return dropout{
+		Index:   index,
 		AtMS:    startMS,
 		SinceMS: startMS - int64(missing)*w.intervalMS,
 		Ticks:   missing,
-	})
+	}
 }
 
 // pruneExpired frees the tracks that are off the roster and have no point left in the

@@ -186,6 +186,15 @@ type Session struct {
 	CoinMilestone int `yaml:"coin_milestone"`
 }
 
+// LiveWindowTicks returns how many ticks the live window holds: LiveWindow in coin
+// intervals.
+func (s Session) LiveWindowTicks() int {
+	if s.CoinInterval <= 0 {
+		return 0
+	}
+	return int(s.LiveWindow / s.CoinInterval)
+}
+
 // Discovery sets how fitbridge announces its entities to Home Assistant.
 type Discovery struct {
 	// Mode is DiscoveryModeComponent or DiscoveryModeDevice.

@@ -86,7 +86,7 @@ func newServiceWithQueue(cfg config.Config, log *slog.Logger, bopts bridge.Optio
 		QueueLen:        queueLen,
 		Version:         version,
 		Interval:        cfg.Session.CoinInterval,
-		LiveWindowTicks: int(cfg.Session.LiveWindow / cfg.Session.CoinInterval),
+		LiveWindowTicks: cfg.Session.LiveWindowTicks(),
 		Zones:           charts.ZoneTableOf(cfg),
 		Access:          charts.Access{AllowedOrigins: cfg.HTTP.AllowedOrigins, Token: cfg.HTTP.Token},
 		Logger:          log,

@@ -52,7 +52,7 @@ func TestCheckpointCoversPositionNotLaterTicks(t *testing.T) {
 }
 
 // TestCheckpointWhileAppending writes checkpoints on one goroutine while another appends
-// ticks, as the bridge does; run with -race it checks that the two share the store safely.
+// ticks, as the bridge does. Run with -race, it checks that the two share the store safely.
 func TestCheckpointWhileAppending(t *testing.T) {
 	st, err := store.Open(t.TempDir())
 	if err != nil {

@@ -99,12 +99,6 @@ func (s *Store) LoadCheckpoint() (*Checkpoint, error) {
 	return &cp, nil
 }
 
-// SaveCheckpoint writes state as the checkpoint, after syncing the
-// timeline so that the checkpoint never covers ticks that are not on disk.
-func (s *Store) SaveCheckpoint(state sessions.State, now time.Time) error {
-	return s.WriteCheckpoint(state, now, s.Position())
-}
-
 // Position is how far the timeline being written goes.
 type Position struct {
 	TimelineID string

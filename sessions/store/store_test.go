@@ -87,7 +87,7 @@ func TestCheckpointCutsTimelineBack(t *testing.T) {
 		_ = st.AppendTick(tick(i, 120, i))
 	}
 	state := sessions.State{Version: sessions.StateVersion, Clock: t0}
-	if err := st.SaveCheckpoint(state, t0); err != nil {
+	if err := st.WriteCheckpoint(state, t0, st.Position()); err != nil {
 		t.Fatal(err)
 	}
 	// Ticks after the checkpoint reach the file, then the process dies.
@@ -117,7 +117,7 @@ func TestCheckpointCutsTimelineBack(t *testing.T) {
 func TestCheckpointFileIsValidJSON(t *testing.T) {
 	dir := t.TempDir()
 	st, _ := store.Open(dir)
-	if err := st.SaveCheckpoint(sessions.State{Version: sessions.StateVersion}, t0); err != nil {
+	if err := st.WriteCheckpoint(sessions.State{Version: sessions.StateVersion}, t0, st.Position()); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "checkpoint.json"))

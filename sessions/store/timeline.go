@@ -91,6 +91,18 @@ type equipmentColumns struct {
 	events column[int]
 }
 
+// padTo appends missing values to every series until each holds n values.
+func (c *participantColumns) padTo(n int) {
+	c.hr.padTo(n)
+	c.zone.padTo(n)
+	c.coins.padTo(n)
+}
+
+func (c *equipmentColumns) padTo(n int) {
+	c.active.padTo(n)
+	c.events.padTo(n)
+}
+
 // timelineColumns is a whole timeline, read and run-length encoded.
 type timelineColumns struct {
 	ticks  int
@@ -114,11 +126,8 @@ func (s *Store) readTimeline(id string) (*timelineColumns, error) {
 			default:
 				// Hand-overs are rare, so the merge expands the two series once.
 				n := tl.ticks
-				for _, c := range []*participantColumns{from, to} {
-					c.hr.padTo(n)
-					c.zone.padTo(n)
-					c.coins.padTo(n)
-				}
+				from.padTo(n)
+				to.padTo(n)
 				hr, zone, coins := to.hr.values(), to.zone.values(), to.coins.values()
 				fromHR, fromZone, fromCoins := from.hr.values(), from.zone.values(), from.coins.values()
 				for i := range n {
@@ -138,9 +147,7 @@ func (s *Store) readTimeline(id string) (*timelineColumns, error) {
 				c = &participantColumns{}
 				people[p.ID] = c
 			}
-			c.hr.padTo(tick)
-			c.zone.padTo(tick)
-			c.coins.padTo(tick)
+			c.padTo(tick)
 			var zone *string
 			if p.Zone != "" {
 				zone = &p.Zone
@@ -155,8 +162,7 @@ func (s *Store) readTimeline(id string) (*timelineColumns, error) {
 				c = &equipmentColumns{}
 				gear[e.ID] = c
 			}
-			c.active.padTo(tick)
-			c.events.padTo(tick)
+			c.padTo(tick)
 			c.active.add(&e.Active)
 			c.events.add(&e.Events)
 		}
@@ -165,13 +171,10 @@ func (s *Store) readTimeline(id string) (*timelineColumns, error) {
 		return nil, err
 	}
 	for _, c := range people {
-		c.hr.padTo(tl.ticks)
-		c.zone.padTo(tl.ticks)
-		c.coins.padTo(tl.ticks)
+		c.padTo(tl.ticks)
 	}
 	for _, c := range gear {
-		c.active.padTo(tl.ticks)
-		c.events.padTo(tl.ticks)
+		c.padTo(tl.ticks)
 	}
 	return tl, nil
 }
